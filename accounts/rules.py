@@ -1,0 +1,117 @@
+"""Pure identity and calendar rules: values in, values out. No ORM, no clock."""
+
+import calendar
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+from stdnum.pl import pesel as stdnum_pesel
+
+
+class PeselProblem(StrEnum):
+    FORMAT = "format"  # not 11 digits
+    CHECKSUM = "checksum"
+    DATE = "date"  # encodes a day that does not exist
+    FUTURE = "future"  # birth date after today
+
+
+class InvalidPesel(ValueError):
+    def __init__(self, problem: PeselProblem):
+        super().__init__(problem.value)
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class PeselFacts:
+    pesel: str
+    birth_date: date
+    sex: str  # "F" or "M", from the tenth digit
+
+
+def parse_pesel(value: str, *, today: date) -> PeselFacts:
+    """Validate a PESEL and derive birth date and sex.
+
+    The month carries the century: +80 for 1800s, +0 for 1900s, +20 for 2000s, +40 for
+    2100s, +60 for 2200s. stdnum handles that and the checksum; it accepts future dates,
+    which a real person cannot have, so we refuse them here.
+    """
+    digits = (value or "").strip()
+    if len(digits) != 11 or not digits.isdigit():
+        raise InvalidPesel(PeselProblem.FORMAT)
+    if stdnum_pesel.calc_check_digit(digits[:10]) != digits[10]:
+        raise InvalidPesel(PeselProblem.CHECKSUM)
+    try:
+        birth_date = stdnum_pesel.get_birth_date(digits)
+    except Exception:
+        raise InvalidPesel(PeselProblem.DATE) from None
+    if birth_date > today:
+        raise InvalidPesel(PeselProblem.FUTURE)
+    return PeselFacts(pesel=digits, birth_date=birth_date, sex="F" if int(digits[9]) % 2 == 0 else "M")
+
+
+def add_months(start: date, months: int) -> date:
+    """The same day `months` calendar months later; where that day does not exist, the last
+    day of that month (31 Aug + 6 months = 28/29 Feb)."""
+    month_index = start.month - 1 + months
+    year = start.year + month_index // 12
+    month = month_index % 12 + 1
+    last_day = calendar.monthrange(year, month)[1]
+    return date(year, month, min(start.day, last_day))
+
+
+def birthday_in_year(birth_date: date, year: int) -> date:
+    """Art. 112 of the Civil Code as DESIGN.md reads it: a person born on 29 February has
+    birthdays on 28 February in common years."""
+    if birth_date.month == 2 and birth_date.day == 29 and not calendar.isleap(year):
+        return date(year, 2, 28)
+    return birth_date.replace(year=year)
+
+
+def date_of_age(birth_date: date, years: int) -> date:
+    """The day on which a person born on `birth_date` turns `years` years old."""
+    return birthday_in_year(birth_date, birth_date.year + years)
+
+
+def age_on(birth_date: date, on: date) -> int:
+    """Completed years on day `on` (the birthday itself counts as completed)."""
+    if on < birth_date:
+        raise ValueError("date before birth")
+    years = on.year - birth_date.year
+    if on < birthday_in_year(birth_date, on.year):
+        years -= 1
+    return years
+
+
+class VerificationMethod(StrEnum):
+    TRUSTED_PROFILE = "trusted_profile"
+    BANK = "bank"  # bank login / mojeID
+    E_ID = "e_id"  # e-ID card (e-dowód)
+    IN_PERSON = "in_person"  # at an NFZ branch counter
+
+
+# How long a verification lasts. The trusted profile's 3 years is from the FAQ; for the others
+# the portal re-checks on the same cycle as the mojeIKP app's periodic confirmation (2 years),
+# except the in-person check, which we treat like the trusted profile it stands in for.
+VERIFICATION_VALIDITY_MONTHS: dict[VerificationMethod, int] = {
+    VerificationMethod.TRUSTED_PROFILE: 36,
+    VerificationMethod.BANK: 24,
+    VerificationMethod.E_ID: 24,
+    VerificationMethod.IN_PERSON: 36,
+}
+
+
+def verification_expires_on(method: VerificationMethod, verified_on: date) -> date:
+    return add_months(verified_on, VERIFICATION_VALIDITY_MONTHS[VerificationMethod(method)])
+
+
+_CENTURY_OFFSET = {1800: 80, 1900: 0, 2000: 20, 2100: 40, 2200: 60}
+
+
+def build_pesel(birth_date: date, *, sex: str, serial: int) -> str:
+    """Compose a valid PESEL (for demo data and tests): date, a 3-digit serial, the sex digit
+    (even for F, odd for M) and the check digit."""
+    century = birth_date.year // 100 * 100
+    month = birth_date.month + _CENTURY_OFFSET[century]
+    sex_digit = (serial % 5) * 2 + (1 if sex == "M" else 0)
+    body = f"{birth_date.year % 100:02d}{month:02d}{birth_date.day:02d}{serial % 1000:03d}{sex_digit}"
+    return body + stdnum_pesel.calc_check_digit(body)

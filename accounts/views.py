@@ -1,0 +1,70 @@
+from django.conf import settings
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods
+
+from accounts.decorators import verified_identity_required
+from accounts.models import User
+from accounts.notices import active_notices
+from accounts.roles import requires_mfa
+from accounts.rules import VerificationMethod
+from accounts.services import current_verification, identity_verification_record
+
+
+@require_GET
+def start(request: HttpRequest) -> HttpResponse:
+    """The acting account's summary; for visitors, the front page with service notices."""
+    context = {"notices": active_notices()}
+    if request.user.is_authenticated:
+        context["verification"] = current_verification(request.user)
+    return render(request, "accounts/start.html", context)
+
+
+@login_required
+@require_GET
+def identity_verification_required(request: HttpRequest) -> HttpResponse:
+    """Explains why medical pages are closed and how to confirm one's identity."""
+    latest = request.user.verifications.order_by("-expires_at").first()
+    return render(request, "accounts/verification_required.html", {"latest": latest})
+
+
+@require_GET
+def help_index(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/help.html", {"notices": active_notices()})
+
+
+def coming_soon(title: str):
+    """A menu section whose capability has not landed yet: says so, behind the same gate."""
+
+    @verified_identity_required
+    @require_GET
+    def view(request: HttpRequest) -> HttpResponse:
+        return render(request, "accounts/coming_soon.html", {"title": title})
+
+    return view
+
+
+@require_http_methods(["GET", "POST"])
+def dev_login(request: HttpRequest) -> HttpResponse:
+    """Development identity provider: pick a seeded patient and log in as them, verified.
+
+    Exists only with DEBUG on (settings.DEV_IDENTITY_PROVIDER); otherwise 404. Staff logins
+    are not offered: they use password and TOTP like in production.
+    """
+    if not settings.DEV_IDENTITY_PROVIDER:
+        raise Http404
+    patients = (
+        User.objects.filter(person__isnull=False, is_staff=False, is_superuser=False, groups__isnull=True)
+        .select_related("person")
+        .order_by("person__surname", "person__first_name")
+    )
+    if request.method == "POST":
+        user = get_object_or_404(patients, person__public_id=request.POST.get("person"))
+        if requires_mfa(user):
+            raise Http404
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        identity_verification_record(user=user, method=VerificationMethod.TRUSTED_PROFILE)
+        return redirect("start")
+    return render(request, "accounts/dev_login.html", {"patients": patients})

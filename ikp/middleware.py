@@ -1,0 +1,26 @@
+from datetime import datetime, timezone
+
+from django.conf import settings
+from django.contrib.auth import logout
+from django.shortcuts import redirect
+
+SESSION_STARTED_KEY = "ikp_session_started"
+
+
+class AbsoluteSessionLimitMiddleware:
+    """End a session 12 hours after login, however active it has been.
+
+    The idle limit (15 minutes) is the sliding cookie age; this adds the absolute cap.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.user.is_authenticated:
+            now = datetime.now(timezone.utc).timestamp()
+            started = request.session.setdefault(SESSION_STARTED_KEY, now)
+            if now - started > settings.SESSION_ABSOLUTE_LIMIT.total_seconds():
+                logout(request)
+                return redirect(settings.LOGIN_URL)
+        return self.get_response(request)
