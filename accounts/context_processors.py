@@ -2,6 +2,7 @@ from django.conf import settings
 from django.utils.functional import SimpleLazyObject
 
 from accounts.navigation import MENU, active_section
+from accounts.notices import active_notices
 
 
 def portal(request) -> dict:
@@ -13,6 +14,8 @@ def portal(request) -> dict:
         "active_section": active_section(request.path),
         # Whose account is being viewed. Until account switching lands this is the user's own.
         "acting_person": SimpleLazyObject(lambda: _own_person(user)),
+        # Shown by the start page and the login ("entrance") layout; queried only when used.
+        "service_notices": SimpleLazyObject(active_notices),
     }
 
 

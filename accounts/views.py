@@ -7,7 +7,6 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.decorators import verified_identity_required
 from accounts.models import User
-from accounts.notices import active_notices
 from accounts.roles import requires_mfa
 from accounts.rules import VerificationMethod
 from accounts.services import current_verification, identity_verification_record
@@ -16,7 +15,7 @@ from accounts.services import current_verification, identity_verification_record
 @require_GET
 def start(request: HttpRequest) -> HttpResponse:
     """The acting account's summary; for visitors, the front page with service notices."""
-    context = {"notices": active_notices()}
+    context = {}
     if request.user.is_authenticated:
         context["verification"] = current_verification(request.user)
     return render(request, "accounts/start.html", context)
@@ -32,7 +31,7 @@ def identity_verification_required(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def help_index(request: HttpRequest) -> HttpResponse:
-    return render(request, "accounts/help.html", {"notices": active_notices()})
+    return render(request, "accounts/help.html")
 
 
 def coming_soon(title: str):

@@ -1,0 +1,92 @@
+"""The fixed cast every test can use (STYLE.md): small `make_*` helpers and named fixtures.
+
+Relationships between them (insurance, grants) are added by the guardianship tests as that
+capability lands; here they are people with logins.
+"""
+
+import itertools
+from datetime import date
+
+import pytest
+from django.contrib.auth.models import Group
+from django.utils import timezone
+
+from accounts.models import Person, User
+from accounts.roles import CLINIC_STAFF_GROUP, SUPPORT_GROUP
+from accounts.rules import VerificationMethod, add_months, build_pesel
+from accounts.services import identity_verification_record
+
+_serial = itertools.count(100)
+PASSWORD = "correct-horse-battery-staple"
+
+
+def make_person(*, born: date, first_name: str = "Anna", surname: str = "Nowak", sex: str = "F") -> Person:
+    pesel = build_pesel(born, sex=sex, serial=next(_serial))
+    return Person.objects.create(pesel=pesel, first_name=first_name, surname=surname, birth_date=born, sex=sex)
+
+
+def make_user(*, person: Person | None = None, email: str | None = None, verified: bool = True, groups=(), **extra) -> User:
+    email = email or f"user{next(_serial)}@example.test"
+    user = User.objects.create_user(email=email, password=PASSWORD, person=person, **extra)
+    for name in groups:
+        user.groups.add(Group.objects.get(name=name))
+    if verified and person is not None:
+        identity_verification_record(user=user, method=VerificationMethod.TRUSTED_PROFILE)
+    return user
+
+
+def years_ago(years: int, *, months: int = 0) -> date:
+    return add_months(timezone.localdate(), -(12 * years + months))
+
+
+@pytest.fixture
+def parent(db) -> User:
+    """The parent whose ZUS insurance covers the children."""
+    return make_user(person=make_person(born=date(1985, 3, 14), first_name="Anna", surname="Kowalska"), email="anna@example.test")
+
+
+@pytest.fixture
+def other_parent(db) -> User:
+    return make_user(person=make_person(born=date(1983, 7, 2), first_name="Piotr", surname="Kowalski", sex="M"), email="piotr@example.test")
+
+
+@pytest.fixture
+def granted_guardian(db) -> User:
+    return make_user(person=make_person(born=date(1958, 11, 30), first_name="Halina", surname="Kowalska"), email="halina@example.test")
+
+
+@pytest.fixture
+def stranger(db) -> User:
+    return make_user(person=make_person(born=date(1990, 1, 5), first_name="Jan", surname="Obcy", sex="M"), email="obcy@example.test")
+
+
+@pytest.fixture
+def unverified_user(db) -> User:
+    return make_user(person=make_person(born=date(1992, 5, 5), first_name="Ewa", surname="Niezweryfikowana"), verified=False)
+
+
+@pytest.fixture
+def child(db) -> Person:
+    """A child of about ten, without a login."""
+    return make_person(born=years_ago(10, months=2), first_name="Zosia", surname="Kowalska")
+
+
+@pytest.fixture
+def child_16(db) -> User:
+    """A verified 16-year-old with their own login."""
+    return make_user(person=make_person(born=years_ago(16, months=3), first_name="Kuba", surname="Kowalski", sex="M"))
+
+
+@pytest.fixture
+def support_user(db) -> User:
+    return make_user(email="pomoc@example.test", groups=[SUPPORT_GROUP])
+
+
+@pytest.fixture
+def clinic_user(db) -> User:
+    return make_user(email="przychodnia@example.test", groups=[CLINIC_STAFF_GROUP])
+
+
+@pytest.fixture
+def admin_user(db) -> User:
+    return make_user(email="admin@example.test", is_staff=True, is_superuser=True)
