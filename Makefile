@@ -8,7 +8,7 @@ UV := .tools/bin/uv
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: help setup run test bench chromium messages lint check-deploy
+.PHONY: help setup run test bench system-packages messages lint check-deploy
 
 help:
 	@echo "make run    - set up and serve the demo on http://127.0.0.1:8000 (embedded PostgreSQL)"
@@ -29,9 +29,14 @@ messages: $(VENV)/.installed
 	@command -v msgfmt >/dev/null || { echo "Installing gettext (msgfmt)..."; apt-get update -qq && apt-get install -y -qq gettext >/dev/null; }
 	@DJANGO_ENV=test DATABASE_URL=postgresql://unused/unused $(PY) manage.py compilemessages --ignore '.venv' --ignore '.tools' -v 0
 
-chromium:
-	@command -v chromium >/dev/null || { echo "Installing Debian's chromium for the browser tests..."; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+# Debian packages the suite drives: chromium (browser journeys), docker-compose (validates
+# docker-compose.yml without an engine).
+system-packages:
+	@missing=""; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v docker-compose >/dev/null || missing="$$missing docker-compose"; \
+	if [ -n "$$missing" ]; then echo "Installing Debian packages:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; fi
 
 run: setup
 	@set -e; \
@@ -41,7 +46,7 @@ run: setup
 	echo "Serving the demo on http://127.0.0.1:8000 (logins in README.md)"; \
 	exec $(PY) manage.py runserver 127.0.0.1:8000
 
-test: setup chromium
+test: setup system-packages
 	@set -e; \
 	export DJANGO_ENV=test; \
 	export DATABASE_URL=$${DATABASE_URL:-$$($(PY) -m ikp.devdb local-or-embedded 2>/dev/null)}; \

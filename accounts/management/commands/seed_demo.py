@@ -1,0 +1,18 @@
+"""`manage.py seed_demo`: the demo world that `make run` shows. Safe to run again.
+
+Each app contributes a `demo.seed(people)` step; they run in dependency order.
+"""
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from accounts import demo as accounts_demo
+
+
+class Command(BaseCommand):
+    help = "Load the demo world (idempotent). Logins are listed in README.md."
+
+    def handle(self, *args, **options):
+        with transaction.atomic(durable=True):
+            people = accounts_demo.seed()
+        self.stdout.write(self.style.SUCCESS(f"Demo world ready: {len(people)} people."))
