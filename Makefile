@@ -53,7 +53,7 @@ test: setup system-packages
 	export REDIS_URL=$${REDIS_URL:-redis://127.0.0.1:6379/0}; \
 	$(PY) -c "import redis,os,sys; redis.Redis.from_url(os.environ['REDIS_URL'], socket_connect_timeout=2).ping()" 2>/dev/null \
 	  || { echo "error: Redis is not reachable at $$REDIS_URL (start it, or set REDIS_URL)." >&2; exit 1; }; \
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest $${PYTEST_ARGS:---url-coverage}
 
 bench: setup
 	@set -e; \

@@ -90,3 +90,25 @@ def clinic_user(db) -> User:
 @pytest.fixture
 def admin_user(db) -> User:
     return make_user(email="admin@example.test", is_staff=True, is_superuser=True)
+
+
+# --- URL coverage (tests/url_coverage.py) ------------------------------------------------------
+
+
+def pytest_addoption(parser):
+    parser.addoption("--url-coverage", action="store_true", help="fail when an own URL pattern was not requested")
+
+
+def pytest_configure(config):
+    from tests import url_coverage
+
+    url_coverage.install()
+
+
+def pytest_collection_modifyitems(config, items):
+    """The URL coverage check runs after everything else."""
+    last = [item for item in items if "test_zz_url_coverage" in item.nodeid]
+    items[:] = [item for item in items if item not in last] + last
+
+
+from tests.browser import chromium, page  # noqa: E402,F401  (browser fixtures for journeys)
