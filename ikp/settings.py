@@ -255,7 +255,7 @@ if PRODUCTION:
 # --- E-mail ---------------------------------------------------------------------------------------
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "IKP <no-reply@ikp.example>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
-_EMAIL_URL = env_str("EMAIL_URL", "")
+_EMAIL_URL = env_str("EMAIL_URL", None if PRODUCTION else "")
 if _EMAIL_URL:
     from urllib.parse import unquote, urlsplit
 

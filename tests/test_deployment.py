@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def compose() -> dict:
     binary = shutil.which("docker-compose")
     assert binary, "docker-compose (Debian package) is required: `make test` installs it"
-    env = {**os.environ, "SECRET_KEY": "s" * 50, "ALLOWED_HOSTS": "ikp.example", "POSTGRES_PASSWORD": "pw"}
+    env = {**os.environ, "SECRET_KEY": "s" * 50, "ALLOWED_HOSTS": "ikp.example", "POSTGRES_PASSWORD": "pw", "EMAIL_URL": "smtp+tls://u:p@mail.example:587"}
     result = subprocess.run([binary, "config"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     return yaml.safe_load(result.stdout)
@@ -42,7 +42,7 @@ def test_app_containers_use_production_settings_and_the_shared_services(compose)
 
 
 def test_it_refuses_to_start_without_secrets():
-    env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "ALLOWED_HOSTS", "POSTGRES_PASSWORD"}}
+    env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "ALLOWED_HOSTS", "POSTGRES_PASSWORD", "EMAIL_URL"}}
     result = subprocess.run(["docker-compose", "config"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr or "POSTGRES_PASSWORD" in result.stderr
