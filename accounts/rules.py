@@ -36,7 +36,8 @@ def parse_pesel(value: str, *, today: date) -> PeselFacts:
     which a real person cannot have, so we refuse them here.
     """
     digits = (value or "").strip()
-    if len(digits) != 11 or not digits.isdigit():
+    # isascii(): str.isdigit() also accepts Arabic-Indic, full-width and superscript digits.
+    if len(digits) != 11 or not (digits.isascii() and digits.isdigit()):
         raise InvalidPesel(PeselProblem.FORMAT)
     if stdnum_pesel.calc_check_digit(digits[:10]) != digits[10]:
         raise InvalidPesel(PeselProblem.CHECKSUM)

@@ -1,0 +1,61 @@
+"""Presentation filters for the portal's templates: no rules, no queries."""
+
+from django import forms, template
+
+register = template.Library()
+
+
+@register.filter
+def notice_message(notice, language: str) -> str:
+    """A service notice's text in the page's language: `{{ notice|notice_message:LANGUAGE_CODE }}`."""
+    return notice.message(language)
+
+
+# GOV.UK Frontend's class for each kind of control, and its error modifier.
+_TEXTAREA = ("govuk-textarea", "govuk-textarea--error")
+_SELECT = ("govuk-select", "govuk-select--error")
+_CHECKBOX = ("govuk-checkboxes__input", "")
+_RADIO = ("govuk-radios__input", "")
+_INPUT = ("govuk-input", "govuk-input--error")
+
+
+def _classes_for(widget: forms.Widget) -> tuple[str, str]:
+    if isinstance(widget, forms.Textarea):
+        return _TEXTAREA
+    if isinstance(widget, forms.Select) and not isinstance(widget, forms.RadioSelect):
+        return _SELECT
+    if isinstance(widget, forms.CheckboxInput):
+        return _CHECKBOX
+    if isinstance(widget, forms.RadioSelect):
+        return _RADIO
+    return _INPUT
+
+
+@register.filter
+def govuk_widget(field: forms.BoundField) -> str:
+    """Render a bound field's widget with GOV.UK Frontend's classes.
+
+    Django itself adds `aria-invalid` and `aria-describedby` (pointing at `<id>_helptext`
+    and `<id>_error`), which the field templates use as ids.
+    """
+    widget = field.field.widget
+    if widget.is_hidden:
+        return field.as_widget()
+    base, error = _classes_for(widget)
+    classes = [widget.attrs.get("class", ""), base]
+    if field.errors and error:
+        classes.append(error)
+    return field.as_widget(attrs={"class": " ".join(c for c in classes if c)})
+
+
+@register.filter
+def govuk_control(field: forms.BoundField) -> str:
+    """What kind of GOV.UK form group a bound field needs: hidden, checkbox, radios or input."""
+    widget = field.field.widget
+    if widget.is_hidden:
+        return "hidden"
+    if isinstance(widget, forms.CheckboxInput):
+        return "checkbox"
+    if isinstance(widget, forms.RadioSelect):
+        return "radios"
+    return "input"
