@@ -238,6 +238,14 @@ SECURE_CSP = {
     "base-uri": [CSP.SELF],
     "object-src": [CSP.NONE],
 }
+# Logging in through the OpenID Connect provider starts with a POST that redirects to it;
+# browsers check form-action on that redirect, so its origin (and any further origins the
+# gateway sends the browser on to, OIDC_FORM_ACTION_ORIGINS) must be allowed.
+if OIDC_SERVER_URL:
+    from urllib.parse import urlsplit as _urlsplit
+
+    _oidc = _urlsplit(OIDC_SERVER_URL)
+    SECURE_CSP["form-action"] += [f"{_oidc.scheme}://{_oidc.netloc}", *env_list("OIDC_FORM_ACTION_ORIGINS", [])]
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

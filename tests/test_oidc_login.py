@@ -2,26 +2,34 @@
 
 The provider is allauth's own `allauth.idp.oidc` in a separate Django project and process
 (tests/oidc_idp/, started once per session). The browser goes portal -> provider login ->
-portal callback; the portal fetches the discovery document, the token, the keys and userinfo
-from the provider over real HTTP. Nothing is mocked.
+portal callback; the portal fetches the discovery document, the tokens and userinfo from the
+provider over real HTTP (PKCE, client_secret_post). Nothing is mocked.
 """
 
+from __future__ import annotations
+
 import runpy
+import time
 from datetime import date
+from typing import TYPE_CHECKING
 
 import pytest
 from allauth.socialaccount.models import SocialAccount
-from playwright.sync_api import Page
+from playwright.sync_api import Page, Response
 
 from accounts.models import IdentityVerification, Person, User
 from accounts.rules import VerificationMethod, parse_pesel
 from accounts.services import patient_verify
-from tests.oidc_idp.fixtures import IdP, IdPUser, idp_log, oidc_idp  # noqa: F401  (fixtures)
+
+if TYPE_CHECKING:
+    from tests.oidc_idp.fixtures import IdP, IdPUser
+
+# The `oidc_idp` (session) and `idp_log` fixtures.
+pytest_plugins = ["tests.oidc_idp.fixtures"]
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PROVIDER_ID = "wezel"
-CONSOLE = []
 LOGIN_PATH = f"/konto/oidc/{PROVIDER_ID}/login/"
 CALLBACK_PATH = f"/konto/oidc/{PROVIDER_ID}/login/callback/"
 
@@ -44,7 +52,7 @@ def portal_settings_for(monkeypatch, idp: IdP) -> dict:
 
 
 @pytest.fixture(autouse=True)
-def portal_uses_test_idp(settings, monkeypatch, oidc_idp, idp_log):  # noqa: F811
+def portal_uses_test_idp(settings, monkeypatch, oidc_idp, idp_log):
     built = portal_settings_for(monkeypatch, oidc_idp)
     settings.OIDC_SERVER_URL = built["OIDC_SERVER_URL"]
     settings.SOCIALACCOUNT_PROVIDERS = built["SOCIALACCOUNT_PROVIDERS"]
@@ -70,9 +78,10 @@ def new_page(chromium, live_server):
         context.close()
 
 
-def log_in_through_idp(page: Page, live_server, idp: IdP, user: IdPUser):
+def log_in_through_idp(page: Page, idp: IdP, user: IdPUser) -> Response:
     """Start at the portal, log in at the provider, return the portal callback's response."""
-    page.on("console", lambda m: CONSOLE.append(m.text))
+    console: list[str] = []
+    page.on("console", lambda message: console.append(message.text))
     page.goto(LOGIN_PATH)
     if not page.url.startswith(idp.base_url):
         # allauth does not start a login on GET: it shows a page whose button POSTs.
@@ -81,7 +90,18 @@ def log_in_through_idp(page: Page, live_server, idp: IdP, user: IdPUser):
             f"form[method=post][action*='{LOGIN_PATH}']"
         ).first
         form.locator("button[type=submit], input[type=submit]").first.click()
-    page.wait_for_timeout(2000); print("DEBUG", page.url, CONSOLE); print(page.content()[:3000])
+        deadline = time.monotonic() + 10
+        while not page.url.startswith(idp.base_url):
+            blocked = [text for text in console if "Content Security Policy" in text]
+            if blocked:
+                pytest.fail(
+                    "The browser refused to follow the portal's redirect to the provider: "
+                    f"{blocked[0].strip()}\nA form POST that redirects to another origin must "
+                    "be allowed by CSP form-action: ikp/settings.py has to add the origin of "
+                    "OIDC_SERVER_URL to SECURE_CSP['form-action']."
+                )
+            assert time.monotonic() < deadline, f"never reached the provider; still at {page.url}"
+            page.wait_for_timeout(50)
     page.wait_for_url(f"{idp.base_url}/accounts/login/**")
     page.fill("input[name=login]", user.username)
     page.fill("input[name=password]", user.password)
@@ -90,9 +110,8 @@ def log_in_through_idp(page: Page, live_server, idp: IdP, user: IdPUser):
     return callback.value
 
 
-def assert_logged_in_as(page: Page, live_server, user: IdPUser) -> None:
+def assert_on_start_page_as(page: Page, live_server, user: IdPUser) -> None:
     page.wait_for_url(f"{live_server.url}/")
-    page.goto("/")
     body = page.locator("body").inner_text()
     assert user.given_name in body and user.family_name in body, body
 
@@ -101,10 +120,10 @@ def test_first_login_creates_person_user_and_verification(new_page, live_server,
     idp_user = oidc_idp.users["anna"]
     page = new_page()
 
-    callback = log_in_through_idp(page, live_server, oidc_idp, idp_user)
+    callback = log_in_through_idp(page, oidc_idp, idp_user)
 
     assert callback.status == 302, callback.text()
-    assert_logged_in_as(page, live_server, idp_user)
+    assert_on_start_page_as(page, live_server, idp_user)
     person = Person.objects.get(pesel=idp_user.pesel)
     facts = parse_pesel(idp_user.pesel, today=date.today())
     assert (person.first_name, person.surname) == (idp_user.given_name, idp_user.family_name)
@@ -132,16 +151,18 @@ def test_counter_made_login_gets_the_social_account_connected(new_page, live_ser
     )
     page = new_page()
 
-    callback = log_in_through_idp(page, live_server, oidc_idp, idp_user)
+    callback = log_in_through_idp(page, oidc_idp, idp_user)
 
     assert callback.status == 302, callback.text()
-    assert_logged_in_as(page, live_server, idp_user)
+    assert_on_start_page_as(page, live_server, idp_user)
     assert User.objects.count() == 1
     account = SocialAccount.objects.get(provider=PROVIDER_ID)
     assert account.user_id == counter.user.pk
     counter.user.refresh_from_db()
     assert counter.user.email == "jan.z.okienka@example.test"  # the counter's address stays
-    methods = sorted(IdentityVerification.objects.filter(user=counter.user).values_list("method", flat=True))
+    methods = sorted(
+        IdentityVerification.objects.filter(user=counter.user).values_list("method", flat=True)
+    )
     assert methods == sorted([VerificationMethod.IN_PERSON, VerificationMethod.E_ID])
 
 
@@ -149,7 +170,7 @@ def test_invalid_pesel_claim_is_refused(new_page, live_server, oidc_idp):
     idp_user = oidc_idp.users["zly"]
     page = new_page()
 
-    callback = log_in_through_idp(page, live_server, oidc_idp, idp_user)
+    callback = log_in_through_idp(page, oidc_idp, idp_user)
 
     assert callback.status == 403
     assert not User.objects.exists()
@@ -163,13 +184,13 @@ def test_invalid_pesel_claim_is_refused(new_page, live_server, oidc_idp):
 def test_logging_in_again_records_a_new_verification(new_page, live_server, oidc_idp):
     idp_user = oidc_idp.users["ewa"]
 
-    first = log_in_through_idp(new_page(), live_server, oidc_idp, idp_user)
+    first = log_in_through_idp(new_page(), oidc_idp, idp_user)
     assert first.status == 302, first.text()
     page = new_page()  # later, on another day: a new browser session at both ends
-    second = log_in_through_idp(page, live_server, oidc_idp, idp_user)
+    second = log_in_through_idp(page, oidc_idp, idp_user)
     assert second.status == 302, second.text()
 
-    assert_logged_in_as(page, live_server, idp_user)
+    assert_on_start_page_as(page, live_server, idp_user)
     user = User.objects.get(person__pesel=idp_user.pesel)
     assert User.objects.count() == 1
     assert SocialAccount.objects.filter(user=user, provider=PROVIDER_ID).count() == 1

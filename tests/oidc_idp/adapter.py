@@ -7,7 +7,7 @@ This one adds, under the scope "pesel" the portal asks for, the person's `pesel`
 A user entry without `auth_method` sends none (the portal then assumes the trusted profile).
 """
 
-from typing import Any
+from typing import Any, ClassVar
 
 from allauth.idp.oidc.adapter import DefaultOIDCAdapter
 from django.conf import settings
@@ -21,7 +21,10 @@ def identity_of(username: str) -> dict[str, Any]:
 
 
 class TestIdPAdapter(DefaultOIDCAdapter):
-    scope_display = {**DefaultOIDCAdapter.scope_display, "pesel": "View your PESEL and how you logged in"}
+    scope_display: ClassVar[dict] = {
+        **DefaultOIDCAdapter.scope_display,
+        "pesel": "View your PESEL and how you logged in",
+    }
 
     def get_claims(self, purpose, user, client, scopes, email=None, **kwargs) -> dict[str, Any]:
         claims = super().get_claims(purpose, user, client, scopes, email=email, **kwargs)

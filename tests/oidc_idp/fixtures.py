@@ -64,13 +64,41 @@ IDP_USERS = {
     user.username: user
     for user in [
         # (a) first login: a new Person and User, verified by bank login
-        IdPUser("anna", "Anna", "Wiśniewska", "anna.wisniewska@example.test", build_pesel(date(1985, 3, 14), sex="F", serial=901), "bank"),
+        IdPUser(
+            "anna",
+            "Anna",
+            "Wiśniewska",
+            "anna.wisniewska@example.test",
+            build_pesel(date(1985, 3, 14), sex="F", serial=901),
+            "bank",
+        ),
         # (b) already has a login made at the counter
-        IdPUser("jan", "Jan", "Kowalczyk", "jan.wezel@example.test", build_pesel(date(1979, 11, 2), sex="M", serial=902), "e_id"),
+        IdPUser(
+            "jan",
+            "Jan",
+            "Kowalczyk",
+            "jan.wezel@example.test",
+            build_pesel(date(1979, 11, 2), sex="M", serial=902),
+            "e_id",
+        ),
         # (c) the node sends a PESEL whose check digit is wrong
-        IdPUser("zly", "Zbigniew", "Błędny", "zly@example.test", _bad_checksum(build_pesel(date(1990, 6, 1), sex="M", serial=903)), "bank"),
+        IdPUser(
+            "zly",
+            "Zbigniew",
+            "Błędny",
+            "zly@example.test",
+            _bad_checksum(build_pesel(date(1990, 6, 1), sex="M", serial=903)),
+            "bank",
+        ),
         # (d) logs in twice; sends no auth_method (means the trusted profile)
-        IdPUser("ewa", "Ewa", "Zielińska", "ewa.zielinska@example.test", build_pesel(date(1992, 5, 5), sex="F", serial=904), None),
+        IdPUser(
+            "ewa",
+            "Ewa",
+            "Zielińska",
+            "ewa.zielinska@example.test",
+            build_pesel(date(1992, 5, 5), sex="F", serial=904),
+            None,
+        ),
     ]
 }
 
@@ -115,11 +143,15 @@ def _admin_connection(db: dict) -> psycopg.Connection:
 
 def _drop_stale_databases(conn: psycopg.Connection) -> None:
     """Databases left by earlier runs that died (their process is gone)."""
-    rows = conn.execute("SELECT datname FROM pg_database WHERE datname LIKE %s", [DB_PREFIX + "%"]).fetchall()
+    rows = conn.execute(
+        "SELECT datname FROM pg_database WHERE datname LIKE %s", [DB_PREFIX + "%"]
+    ).fetchall()
     for (name,) in rows:
         pid = name.removeprefix(DB_PREFIX).split("_")[0]
         if pid.isdigit() and not Path(f"/proc/{pid}").exists():
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
 
 
 def _wait_until_ready(url: str, process: subprocess.Popen, log_path: Path) -> None:
@@ -128,7 +160,9 @@ def _wait_until_ready(url: str, process: subprocess.Popen, log_path: Path) -> No
     last_error = ""
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            pytest.fail(f"The test OIDC provider exited with {process.returncode}:\n{log_path.read_text()}")
+            pytest.fail(
+                f"The test OIDC provider exited with {process.returncode}:\n{log_path.read_text()}"
+            )
         try:
             with opener.open(url, timeout=2) as response:
                 if response.status == 200 and "authorization_endpoint" in json.load(response):
@@ -136,7 +170,9 @@ def _wait_until_ready(url: str, process: subprocess.Popen, log_path: Path) -> No
         except (urllib.error.URLError, ConnectionError, TimeoutError, ValueError) as error:
             last_error = repr(error)
         time.sleep(0.1)
-    pytest.fail(f"The test OIDC provider did not answer {url} within {READY_TIMEOUT:.0f} s ({last_error}):\n{log_path.read_text()}")
+    pytest.fail(
+        f"The test OIDC provider did not answer {url} within {READY_TIMEOUT:.0f} s ({last_error}):\n{log_path.read_text()}"
+    )
 
 
 def _rsa_private_key_pem() -> str:
@@ -163,7 +199,9 @@ def oidc_idp(live_server, tmp_path_factory):
     db_name = f"{DB_PREFIX}{os.getpid()}_{worker}"
     with _admin_connection(db) as conn:
         _drop_stale_databases(conn)
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(db_name)))
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(db_name))
+        )
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(db_name)))
 
     port = _free_port()
@@ -207,21 +245,41 @@ def oidc_idp(live_server, tmp_path_factory):
         with log_path.open("ab") as log:
             prepared = subprocess.run(
                 [sys.executable, "-m", "tests.oidc_idp.manage", "prepare"],
-                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, timeout=120, check=False,
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                timeout=120,
+                check=False,
             )
         if prepared.returncode != 0:
             pytest.fail(f"Preparing the test OIDC provider failed:\n{log_path.read_text()}")
         log = log_path.open("ab")
         process = subprocess.Popen(
             [
-                sys.executable, "-m", "gunicorn",
-                "--bind", f"127.0.0.1:{port}",
-                "--workers", "1", "--threads", "8",
-                "--access-logfile", "-", "--error-logfile", "-",
-                "--graceful-timeout", "2",
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--bind",
+                f"127.0.0.1:{port}",
+                "--workers",
+                "1",
+                "--threads",
+                "8",
+                "--access-logfile",
+                "-",
+                "--error-logfile",
+                "-",
+                "--no-control-socket",  # else one per user, shared by concurrent runs
+                "--graceful-timeout",
+                "2",
                 "tests.oidc_idp.wsgi:application",
             ],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
         )
         log.close()
         _wait_until_ready(f"{idp.base_url}/.well-known/openid-configuration", process, log_path)
@@ -235,7 +293,9 @@ def oidc_idp(live_server, tmp_path_factory):
                 process.kill()
                 process.wait(timeout=5)
         with _admin_connection(db) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(db_name)))
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(db_name))
+            )
 
 
 @pytest.fixture
