@@ -17,10 +17,15 @@ class AbsoluteSessionLimitMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        now = datetime.now(timezone.utc).timestamp()
         if request.user.is_authenticated:
-            now = datetime.now(timezone.utc).timestamp()
             started = request.session.setdefault(SESSION_STARTED_KEY, now)
             if now - started > settings.SESSION_ABSOLUTE_LIMIT.total_seconds():
                 logout(request)
                 return redirect(settings.LOGIN_URL)
-        return self.get_response(request)
+        response = self.get_response(request)
+        # A login during this request (login() replaces request.user) starts the clock now,
+        # not at the next request, which may come up to 15 idle minutes later.
+        if request.user.is_authenticated and SESSION_STARTED_KEY not in request.session:
+            request.session[SESSION_STARTED_KEY] = now
+        return response

@@ -211,7 +211,11 @@ USE_TZ = True
 
 # --- Static files ------------------------------------------------------------------------------
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / ".staticfiles"
+# Production serves collected files (collectstatic at image build); elsewhere WhiteNoise serves
+# straight from the app and project folders, so nothing is built for tests or `make run`.
+STATIC_ROOT = BASE_DIR / ".staticfiles" if PRODUCTION else None
+WHITENOISE_USE_FINDERS = not PRODUCTION
+WHITENOISE_AUTOREFRESH = DEBUG
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

@@ -45,17 +45,26 @@ def govuk_widget(field: forms.BoundField) -> str:
     classes = [widget.attrs.get("class", ""), base]
     if field.errors and error:
         classes.append(error)
-    return field.as_widget(attrs={"class": " ".join(c for c in classes if c)})
+    # GOV.UK: a visible label always, never a placeholder (allauth sets some).
+    attrs = {"placeholder": False}
+    if isinstance(widget, forms.PasswordInput):
+        classes += ["govuk-password-input__input", "govuk-js-password-input-input"]
+        attrs |= {"spellcheck": "false", "autocapitalize": "none"}
+    attrs["class"] = " ".join(c for c in classes if c)
+    return field.as_widget(attrs=attrs)
 
 
 @register.filter
 def govuk_control(field: forms.BoundField) -> str:
-    """What kind of GOV.UK form group a bound field needs: hidden, checkbox, radios or input."""
+    """Which GOV.UK form group a bound field needs: hidden, checkbox, radios, checkboxes,
+    password or input."""
     widget = field.field.widget
     if widget.is_hidden:
         return "hidden"
     if isinstance(widget, forms.CheckboxInput):
         return "checkbox"
-    if isinstance(widget, forms.RadioSelect):
-        return "radios"
+    if isinstance(widget, forms.RadioSelect):  # CheckboxSelectMultiple is one too
+        return "checkboxes" if widget.input_type == "checkbox" else "radios"
+    if isinstance(widget, forms.PasswordInput):
+        return "password"
     return "input"
