@@ -47,3 +47,14 @@ def screenshot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def tab_to(page, selector: str, *, limit: int = 40) -> None:
+    """Press Tab until the element matching `selector` has focus, as a keyboard user would."""
+    target = page.locator(selector)
+    target.wait_for()
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if target.evaluate("element => element === document.activeElement"):
+            return
+    raise AssertionError(f"{selector} cannot be reached with the Tab key")
