@@ -8,9 +8,9 @@ WORKDIR /app
 COPY pyproject.toml uv.lock ./
 RUN uv sync --frozen --no-dev --no-install-project
 COPY . .
-RUN SECRET_KEY=build-only ALLOWED_HOSTS=build DATABASE_URL=postgresql://build/build \
+RUN SECRET_KEY=build-only ALLOWED_HOSTS=build DATABASE_URL=postgresql://build/build REDIS_URL=redis://build EMAIL_URL=smtp://build \
     python manage.py collectstatic --no-input -v 0 && \
-    SECRET_KEY=build-only ALLOWED_HOSTS=build DATABASE_URL=postgresql://build/build \
+    SECRET_KEY=build-only ALLOWED_HOSTS=build DATABASE_URL=postgresql://build/build REDIS_URL=redis://build EMAIL_URL=smtp://build \
     python manage.py compilemessages -v 0
 USER nobody
 EXPOSE 8000

@@ -5,9 +5,11 @@ capability lands; here they are people with logins.
 """
 
 import itertools
+import uuid
 from datetime import date
 
 import pytest
+import redis
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
@@ -17,6 +19,22 @@ from accounts.rules import VerificationMethod, add_months, build_pesel
 from accounts.services import identity_verification_record
 
 _serial = itertools.count(100)
+
+
+@pytest.fixture(autouse=True)
+def isolated_cache(settings):
+    """Rate-limit counters, used TOTP codes and cached sessions live in Redis. Each test gets
+    its own key prefix and removes its keys afterwards: a clean cache without FLUSHDB, which
+    would also wipe the keys of runs in parallel. It also keeps the per-IP login limit (every
+    test logs in from 127.0.0.1) from carrying over between tests."""
+    prefix = f"test-{uuid.uuid4().hex}"
+    redis_url = settings.REDIS_URL  # read now: a test may point the setting elsewhere
+    settings.CACHES = {**settings.CACHES, "default": {**settings.CACHES["default"], "KEY_PREFIX": prefix}}
+    yield
+    if redis_url:
+        client = redis.Redis.from_url(redis_url)
+        for key in client.scan_iter(match=f"{prefix}:*"):
+            client.delete(key)
 PASSWORD = "correct-horse-battery-staple"
 
 
@@ -29,7 +47,8 @@ def make_user(*, person: Person | None = None, email: str | None = None, verifie
     email = email or f"user{next(_serial)}@example.test"
     user = User.objects.create_user(email=email, password=PASSWORD, person=person, **extra)
     for name in groups:
-        user.groups.add(Group.objects.get(name=name))
+        # get_or_create: transactional tests flush the rows the data migration made.
+        user.groups.add(Group.objects.get_or_create(name=name)[0])
     if verified and person is not None:
         identity_verification_record(user=user, method=VerificationMethod.TRUSTED_PROFILE)
     return user
@@ -100,9 +119,13 @@ def pytest_addoption(parser):
 
 
 def pytest_configure(config):
+    from django.conf import settings
+
     from tests import url_coverage
 
     url_coverage.install()
+    # Hashing a password the production way costs ~0.3 s; the cast creates hundreds of logins.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def pytest_collection_modifyitems(config, items):

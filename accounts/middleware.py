@@ -5,7 +5,14 @@ from accounts.roles import requires_mfa
 
 # Paths a staff member without a second factor may still reach: setting one up (allauth asks
 # for the password again before activating TOTP), logging out, switching language, static files.
-_ALLOWED_PREFIXES = ("/konto/2fa/", "/konto/reauthenticate/", "/konto/logout/", "/i18n/", "/static/", "/healthz")
+_ALLOWED_PREFIXES = (
+    "/konto/2fa/",
+    "/konto/reauthenticate/",
+    "/konto/logout/",
+    "/i18n/",
+    "/static/",
+    "/healthz",
+)
 
 
 class RequireMfaForStaffMiddleware:

@@ -1,3 +1,5 @@
+import uuid
+
 from django.conf import settings
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
@@ -60,7 +62,11 @@ def dev_login(request: HttpRequest) -> HttpResponse:
         .order_by("person__surname", "person__first_name")
     )
     if request.method == "POST":
-        user = get_object_or_404(patients, person__public_id=request.POST.get("person"))
+        try:
+            public_id = uuid.UUID(request.POST.get("person", ""))
+        except ValueError:
+            raise Http404 from None
+        user = get_object_or_404(patients, person__public_id=public_id)
         if requires_mfa(user):
             raise Http404
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")

@@ -61,7 +61,8 @@ def database_from_url(url: str) -> dict:
     if parts.scheme not in {"postgres", "postgresql"}:
         raise ImproperlyConfigured(f"DATABASE_URL must be a postgresql:// URL, got scheme {parts.scheme!r}.")
     query = parse_qs(parts.query)
-    host = query.get("host", [parts.hostname or ""])[0]
+    # libpq also takes a socket directory percent-encoded in the host part: postgresql://%2Ftmp/db
+    host = query.get("host", [unquote(parts.hostname or "")])[0]
     return {
         "ENGINE": "django.db.backends.postgresql",
         "NAME": unquote(parts.path.lstrip("/")) or "postgres",

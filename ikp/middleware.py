@@ -1,4 +1,4 @@
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from django.conf import settings
 from django.contrib.auth import logout
@@ -17,7 +17,7 @@ class AbsoluteSessionLimitMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        now = datetime.now(timezone.utc).timestamp()
+        now = datetime.now(UTC).timestamp()
         if request.user.is_authenticated:
             started = request.session.setdefault(SESSION_STARTED_KEY, now)
             if now - started > settings.SESSION_ABSOLUTE_LIMIT.total_seconds():

@@ -100,7 +100,7 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------------------
 # The Makefile resolves DATABASE_URL (local server, or the embedded one under .data/).
-DATABASES = {"default": database_from_url(env_str("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/ikp"))}
+DATABASES = {"default": database_from_url(env_str("DATABASE_URL", None if PRODUCTION else "postgresql://postgres@127.0.0.1:5432/ikp"))}
 DATABASES["default"]["CONN_MAX_AGE"] = 0
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if env_bool("DATABASE_POOL", PRODUCTION):
@@ -109,7 +109,7 @@ if env_bool("DATABASE_POOL", PRODUCTION):
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache, sessions ---------------------------------------------------------------------------
-REDIS_URL = env_str("REDIS_URL", "" if DJANGO_ENV == "development" else "redis://127.0.0.1:6379/0")
+REDIS_URL = env_str("REDIS_URL", None if PRODUCTION else "" if DJANGO_ENV == "development" else "redis://127.0.0.1:6379/0")
 if REDIS_URL:
     CACHES = {
         "default": {

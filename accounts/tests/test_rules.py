@@ -98,8 +98,16 @@ def test_it_reads_sex_from_the_parity_of_the_tenth_digit(born, serial):
     assert parse_pesel(male, today=FAR_FUTURE).sex == "M"
 
 
-@given(born=pesel_dates, sex=sexes, serial=serials, position=st.integers(min_value=0, max_value=10), data=st.data())
-def test_it_refuses_every_single_digit_change_with_a_checksum_error(born, sex, serial, position, data):
+@given(
+    born=pesel_dates,
+    sex=sexes,
+    serial=serials,
+    position=st.integers(min_value=0, max_value=10),
+    data=st.data(),
+)
+def test_it_refuses_every_single_digit_change_with_a_checksum_error(
+    born, sex, serial, position, data
+):
     pesel = build_pesel(born, sex=sex, serial=serial)
     replacement = data.draw(st.sampled_from([d for d in "0123456789" if d != pesel[position]]))
     typo = pesel[:position] + replacement + pesel[position + 1 :]
@@ -135,7 +143,9 @@ def test_it_refuses_anything_but_eleven_ascii_digits_as_a_format_error(value):
     assert problem_of(value) == PeselProblem.FORMAT
 
 
-@pytest.mark.parametrize("zero", ["\u0660", "\u06f0", "\uff10", "\u0966"])  # Arabic-Indic, Persian, full-width, Devanagari
+@pytest.mark.parametrize(
+    "zero", ["\u0660", "\u06f0", "\uff10", "\u0966"]
+)  # Arabic-Indic, Persian, full-width, Devanagari
 def test_it_refuses_a_valid_number_written_in_non_ascii_digits(zero):
     # str.isdigit() and int() accept these; the database constraint (and every other system) does not.
     pesel = build_pesel(date(1985, 3, 14), sex="F", serial=123)
@@ -262,7 +272,12 @@ LEAP_DAY_BABY = date(2008, 2, 29)
 
 @pytest.mark.parametrize(
     ("year", "birthday"),
-    [(2009, date(2009, 2, 28)), (2012, date(2012, 2, 29)), (2025, date(2025, 2, 28)), (2100, date(2100, 2, 28))],
+    [
+        (2009, date(2009, 2, 28)),
+        (2012, date(2012, 2, 29)),
+        (2025, date(2025, 2, 28)),
+        (2100, date(2100, 2, 28)),
+    ],
 )
 def test_a_29_february_person_has_birthdays_on_28_february_in_common_years(year, birthday):
     assert birthday_in_year(LEAP_DAY_BABY, year) == birthday
@@ -313,7 +328,11 @@ def test_a_person_is_exactly_n_on_the_day_of_age_n_and_n_minus_1_the_day_before(
         assert age_on(born, day - timedelta(days=1)) == years - 1
 
 
-@given(born=birth_dates, first=st.integers(min_value=0, max_value=40000), gap=st.integers(min_value=0, max_value=40000))
+@given(
+    born=birth_dates,
+    first=st.integers(min_value=0, max_value=40000),
+    gap=st.integers(min_value=0, max_value=40000),
+)
 def test_age_never_decreases_as_the_date_grows(born, first, gap):
     earlier = born + timedelta(days=first)
     later = earlier + timedelta(days=gap)
@@ -333,11 +352,15 @@ def test_age_grows_by_at_most_one_a_day(born, days):
 
 def test_a_trusted_profile_verification_lasts_36_months():
     assert VERIFICATION_VALIDITY_MONTHS[VerificationMethod.TRUSTED_PROFILE] == 36
-    assert verification_expires_on(VerificationMethod.TRUSTED_PROFILE, date(2024, 1, 15)) == date(2027, 1, 15)
+    assert verification_expires_on(VerificationMethod.TRUSTED_PROFILE, date(2024, 1, 15)) == date(
+        2027, 1, 15
+    )
 
 
 def test_a_verification_made_on_29_february_expires_on_the_last_day_of_february():
-    assert verification_expires_on(VerificationMethod.TRUSTED_PROFILE, date(2024, 2, 29)) == date(2027, 2, 28)
+    assert verification_expires_on(VerificationMethod.TRUSTED_PROFILE, date(2024, 2, 29)) == date(
+        2027, 2, 28
+    )
 
 
 def test_verification_expiry_accepts_the_stored_method_string():
@@ -348,7 +371,9 @@ def test_verification_expiry_accepts_the_stored_method_string():
 def test_every_verification_method_has_a_validity(method):
     verified_on = date(2024, 5, 10)
 
-    assert verification_expires_on(method, verified_on) == add_months(verified_on, VERIFICATION_VALIDITY_MONTHS[method])
+    assert verification_expires_on(method, verified_on) == add_months(
+        verified_on, VERIFICATION_VALIDITY_MONTHS[method]
+    )
     assert verification_expires_on(method, verified_on) > verified_on
 
 

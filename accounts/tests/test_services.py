@@ -80,7 +80,9 @@ def test_it_refuses_an_invalid_pesel():
 @time_machine.travel(datetime(2025, 6, 1, 12, 0, tzinfo=WARSAW), tick=False)
 def test_it_refuses_a_pesel_born_after_today():
     with pytest.raises(InvalidPesel) as caught:
-        person_get_or_create(pesel=build_pesel(date(2025, 6, 2), sex="F", serial=1), first_name="Maja", surname="Lis")
+        person_get_or_create(
+            pesel=build_pesel(date(2025, 6, 2), sex="F", serial=1), first_name="Maja", surname="Lis"
+        )
 
     assert caught.value.problem == PeselProblem.FUTURE
     assert not Person.objects.exists()
@@ -92,26 +94,34 @@ def test_it_refuses_a_pesel_born_after_today():
 def test_a_trusted_profile_verification_lasts_until_the_end_of_the_day_36_months_later(stranger):
     at = datetime(2025, 1, 15, 10, 30, tzinfo=WARSAW)
 
-    verification = identity_verification_record(user=stranger, method=VerificationMethod.TRUSTED_PROFILE, at=at)
+    verification = identity_verification_record(
+        user=stranger, method=VerificationMethod.TRUSTED_PROFILE, at=at
+    )
 
     verification.refresh_from_db()
     assert verification.method == "trusted_profile"
     assert verification.verified_at == at
-    assert verification.expires_at.astimezone(WARSAW) == datetime(2028, 1, 15, 23, 59, 59, tzinfo=WARSAW)
+    assert verification.expires_at.astimezone(WARSAW) == datetime(
+        2028, 1, 15, 23, 59, 59, tzinfo=WARSAW
+    )
 
 
 def test_a_verification_uses_the_local_date_not_the_utc_date(stranger):
     # 00:30 in Warsaw on 1 March is still 28 February in UTC.
     at = datetime(2025, 3, 1, 0, 30, tzinfo=WARSAW)
 
-    verification = identity_verification_record(user=stranger, method=VerificationMethod.BANK, at=at)
+    verification = identity_verification_record(
+        user=stranger, method=VerificationMethod.BANK, at=at
+    )
 
     assert verification.expires_at.astimezone(WARSAW).date() == date(2027, 3, 1)
 
 
 def test_the_current_verification_is_the_one_that_lasts_longest(unverified_user):
     identity_verification_record(user=unverified_user, method=VerificationMethod.BANK)
-    longest = identity_verification_record(user=unverified_user, method=VerificationMethod.TRUSTED_PROFILE)
+    longest = identity_verification_record(
+        user=unverified_user, method=VerificationMethod.TRUSTED_PROFILE
+    )
 
     assert current_verification(unverified_user) == longest
 
@@ -122,7 +132,9 @@ def test_a_user_who_was_never_verified_has_no_current_verification(unverified_us
 
 def test_a_verification_stops_counting_once_it_expires(unverified_user):
     with time_machine.travel(datetime(2025, 1, 15, 10, 0, tzinfo=WARSAW), tick=False):
-        verification = identity_verification_record(user=unverified_user, method=VerificationMethod.TRUSTED_PROFILE)
+        verification = identity_verification_record(
+            user=unverified_user, method=VerificationMethod.TRUSTED_PROFILE
+        )
 
     with time_machine.travel(verification.expires_at - timedelta(seconds=1), tick=False):
         assert current_verification(unverified_user) == verification
@@ -147,7 +159,12 @@ def test_it_creates_a_verified_login_for_a_new_person():
     pesel = new_pesel()
 
     result = patient_verify(
-        pesel=pesel, email="Maja.Lis@Example.TEST", method="in_person", password=PASSWORD, first_name="Maja", surname="Lis"
+        pesel=pesel,
+        email="Maja.Lis@Example.TEST",
+        method="in_person",
+        password=PASSWORD,
+        first_name="Maja",
+        surname="Lis",
     )
 
     user = User.objects.get()
@@ -166,7 +183,9 @@ def test_it_creates_a_verified_login_for_a_new_person():
 def test_it_gives_an_existing_person_without_a_login_a_verified_login():
     person = make_person(born=date(1970, 1, 2), first_name="Jerzy", surname="Stary", sex="M")
 
-    result = patient_verify(pesel=person.pesel, email="jerzy@example.test", method="in_person", password=PASSWORD)
+    result = patient_verify(
+        pesel=person.pesel, email="jerzy@example.test", method="in_person", password=PASSWORD
+    )
 
     assert result.created is True
     assert result.user.person == person
@@ -174,7 +193,9 @@ def test_it_gives_an_existing_person_without_a_login_a_verified_login():
 
 
 def test_an_existing_login_gets_a_fresh_verification(unverified_user):
-    result = patient_verify(pesel=unverified_user.person.pesel, email=unverified_user.email, method="in_person")
+    result = patient_verify(
+        pesel=unverified_user.person.pesel, email=unverified_user.email, method="in_person"
+    )
 
     assert result.created is False
     assert result.user == unverified_user
@@ -186,14 +207,21 @@ def test_an_existing_login_gets_a_fresh_verification(unverified_user):
 
 
 def test_an_existing_login_matches_its_email_case_insensitively(stranger):
-    result = patient_verify(pesel=stranger.person.pesel, email="OBCY@example.test", method="in_person")
+    result = patient_verify(
+        pesel=stranger.person.pesel, email="OBCY@example.test", method="in_person"
+    )
 
     assert result.user == stranger
     assert stranger.verifications.count() == 2
 
 
 def test_an_existing_login_can_get_a_new_password_at_the_counter(stranger):
-    patient_verify(pesel=stranger.person.pesel, email=stranger.email, method="in_person", password="a-new-long-password")
+    patient_verify(
+        pesel=stranger.person.pesel,
+        email=stranger.email,
+        method="in_person",
+        password="a-new-long-password",
+    )
 
     stranger.refresh_from_db()
     assert stranger.check_password("a-new-long-password")
@@ -201,7 +229,9 @@ def test_an_existing_login_can_get_a_new_password_at_the_counter(stranger):
 
 def test_it_refuses_a_different_email_for_a_person_who_has_a_login(stranger):
     with pytest.raises(IdentityError) as caught:
-        patient_verify(pesel=stranger.person.pesel, email="someone-else@example.test", method="in_person")
+        patient_verify(
+            pesel=stranger.person.pesel, email="someone-else@example.test", method="in_person"
+        )
 
     assert caught.value.code == "email_mismatch"
     assert stranger.verifications.count() == 1
@@ -212,7 +242,12 @@ def test_it_refuses_a_different_email_for_a_person_who_has_a_login(stranger):
 def test_it_refuses_an_email_that_another_login_uses(stranger):
     with pytest.raises(IdentityError) as caught:
         patient_verify(
-            pesel=new_pesel(), email="Obcy@Example.test", method="in_person", password=PASSWORD, first_name="Maja", surname="Lis"
+            pesel=new_pesel(),
+            email="Obcy@Example.test",
+            method="in_person",
+            password=PASSWORD,
+            first_name="Maja",
+            surname="Lis",
         )
 
     assert caught.value.code == "email_taken"
@@ -223,7 +258,13 @@ def test_it_refuses_an_email_that_another_login_uses(stranger):
 
 def test_it_refuses_an_email_that_a_staff_login_uses(support_user):
     with pytest.raises(IdentityError) as caught:
-        patient_verify(pesel=new_pesel(), email=support_user.email, method="in_person", first_name="Maja", surname="Lis")
+        patient_verify(
+            pesel=new_pesel(),
+            email=support_user.email,
+            method="in_person",
+            first_name="Maja",
+            surname="Lis",
+        )
 
     assert caught.value.code == "email_taken"
     support_user.refresh_from_db()
@@ -231,7 +272,13 @@ def test_it_refuses_an_email_that_a_staff_login_uses(support_user):
 
 
 def test_without_a_password_the_new_login_has_an_unusable_one():
-    result = patient_verify(pesel=new_pesel(), email="maja@example.test", method="in_person", first_name="Maja", surname="Lis")
+    result = patient_verify(
+        pesel=new_pesel(),
+        email="maja@example.test",
+        method="in_person",
+        first_name="Maja",
+        surname="Lis",
+    )
 
     result.user.refresh_from_db()
     assert not result.user.has_usable_password()
@@ -247,7 +294,13 @@ def test_it_refuses_an_unknown_person_without_names():
 
 def test_it_refuses_an_invalid_pesel_and_creates_nothing():
     with pytest.raises(InvalidPesel):
-        patient_verify(pesel="12345678901", email="maja@example.test", method="in_person", first_name="Maja", surname="Lis")
+        patient_verify(
+            pesel="12345678901",
+            email="maja@example.test",
+            method="in_person",
+            first_name="Maja",
+            surname="Lis",
+        )
 
     assert not User.objects.exists()
     assert not Person.objects.exists()
@@ -256,7 +309,9 @@ def test_it_refuses_an_invalid_pesel_and_creates_nothing():
 def test_verifying_a_staff_member_who_has_a_person_keeps_their_groups(db):
     from accounts.roles import SUPPORT_GROUP
 
-    user = make_user(person=make_person(born=date(1980, 1, 1)), groups=[SUPPORT_GROUP], verified=False)
+    user = make_user(
+        person=make_person(born=date(1980, 1, 1)), groups=[SUPPORT_GROUP], verified=False
+    )
 
     result = patient_verify(pesel=user.person.pesel, email=user.email, method="in_person")
 
