@@ -34,7 +34,9 @@ class PersonAdminForm(forms.ModelForm):
 class PersonAdmin(admin.ModelAdmin):
     form = PersonAdminForm
     list_display = ["surname", "first_name", "birth_date", "sex", "public_id"]
-    search_fields = ["surname", "first_name", "=pesel", "=public_id"]
+    # No PESEL search: admin search is a GET and its query string would carry the PESEL into
+    # access logs. Find people by name or opaque id; the support desk searches by PESEL by POST.
+    search_fields = ["surname", "first_name", "=public_id"]
     list_filter = ["sex"]
     readonly_fields = ["public_id", "birth_date", "sex"]
     date_hierarchy = "birth_date"
@@ -51,7 +53,7 @@ class UserAdmin(DjangoUserAdmin):
     ordering = ["email"]
     list_display = ["email", "person", "is_staff", "is_active", "last_login"]
     list_filter = ["is_staff", "is_superuser", "is_active", "groups"]
-    search_fields = ["email", "person__surname", "=person__pesel"]
+    search_fields = ["email", "person__surname"]
     raw_id_fields = ["person"]
     inlines = [VerificationInline]
     fieldsets = [
