@@ -22,6 +22,9 @@ pytestmark = pytest.mark.django_db
 PESEL = build_pesel(date(1979, 9, 23), sex="F", serial=321)
 
 
+NEW_PERSON_ARGS = ["--email", "marta@example.test", "--method", "in_person", "--first-name", "M", "--surname", "W"]
+
+
 def run(*args: str) -> tuple[str, str]:
     out, err = StringIO(), StringIO()
     call_command("verify_patient", *args, stdout=out, stderr=err)
@@ -112,14 +115,7 @@ def test_it_refuses_an_invalid_pesel_with_a_readable_message():
     with pytest.raises(CommandError) as caught:
         run(
             typo,
-            "--email",
-            "marta@example.test",
-            "--method",
-            "in_person",
-            "--first-name",
-            "M",
-            "--surname",
-            "W",
+            *NEW_PERSON_ARGS,
         )
 
     assert str(caught.value) == pesel_error_message(PeselProblem.CHECKSUM)
@@ -140,14 +136,7 @@ def test_it_explains_format_and_date_problems(pesel, problem):
     with pytest.raises(CommandError) as caught:
         run(
             pesel,
-            "--email",
-            "marta@example.test",
-            "--method",
-            "in_person",
-            "--first-name",
-            "M",
-            "--surname",
-            "W",
+            *NEW_PERSON_ARGS,
         )
 
     assert str(caught.value) == pesel_error_message(problem)
