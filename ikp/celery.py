@@ -4,6 +4,8 @@ import os
 
 from celery import Celery
 
+from ikp.beat import BEAT_SCHEDULE
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ikp.settings")
 
 app = Celery("ikp")
@@ -21,13 +23,5 @@ app.conf.update(
     broker_transport_options={"visibility_timeout": 2 * 24 * 3600},
     worker_hijack_root_logger=False,
 )
+app.conf.beat_schedule = BEAT_SCHEDULE
 app.autodiscover_tasks()
-
-
-def _beat_schedule():
-    from ikp.beat import BEAT_SCHEDULE
-
-    return BEAT_SCHEDULE
-
-
-app.conf.beat_schedule = _beat_schedule()

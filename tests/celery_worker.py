@@ -47,7 +47,7 @@ def celery_worker(*, queues: str = "celery", log_path: Path | None = None):
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
         try:
-            _wait_for(lambda: "ready" in log_path.read_text(), timeout=30, what="Celery worker start", log=log_path)
+            wait_for(lambda: "ready" in log_path.read_text(), timeout=30, what="Celery worker start", log=log_path)
             yield WorkerHandle(process=process, queue=queue, log_path=log_path)
         finally:
             if process.poll() is None:
@@ -66,7 +66,7 @@ class WorkerHandle:
         return task.apply_async(args=args, kwargs=kwargs, queue=self.queue)
 
 
-def _wait_for(condition, *, timeout: float, what: str, log: Path | None = None) -> None:
+def wait_for(condition, *, timeout: float, what: str, log: Path | None = None) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():
@@ -75,5 +75,3 @@ def _wait_for(condition, *, timeout: float, what: str, log: Path | None = None) 
     detail = log.read_text()[-3000:] if log and log.exists() else ""
     raise AssertionError(f"timed out waiting for {what}\n{detail}")
 
-
-wait_for = _wait_for
