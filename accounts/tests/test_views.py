@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from accounts.models import IdentityVerification, ServiceNotice
 from accounts.roles import CLINIC_STAFF_GROUP, SUPPORT_GROUP
+from accounts.services import identity_verification_record
 from conftest import make_person, make_user
 
 WARSAW = ZoneInfo("Europe/Warsaw")
@@ -497,3 +498,25 @@ def test_the_language_switch_does_not_redirect_off_site(client, db):
     response = client.post("/i18n/setlang/", {"language": "en", "next": "https://evil.example/"})
 
     assert not response["Location"].startswith("https://evil.example")
+
+
+# --- pinned query counts --------------------------------------------------------------------------
+
+
+def test_the_start_page_query_count_does_not_grow_with_notices_or_verifications(client, parent, django_assert_max_num_queries):
+    """Session, user, staff-role check, verification, person, notices, session save (with its
+    savepoint pair): 8. More notices or older verifications must not add queries."""
+    client.force_login(parent)
+    for hours in range(5):
+        ServiceNotice.objects.create(
+            kind=ServiceNotice.Kind.MAINTENANCE, message_pl=f"Okno serwisowe {hours}", message_en="Maintenance",
+            starts_at=timezone.now() - timedelta(hours=hours + 1), ends_at=timezone.now() + timedelta(hours=1),
+        )
+        identity_verification_record(user=parent, method="bank")
+    client.get("/")
+
+    with django_assert_max_num_queries(8):
+        response = client.get("/")
+
+    assert response.status_code == 200
+    assert all(f"Okno serwisowe {hours}" in html(response) for hours in range(5))
