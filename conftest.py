@@ -111,6 +111,82 @@ def admin_user(db) -> User:
     return make_user(email="admin@example.test", is_staff=True, is_superuser=True)
 
 
+# --- insurance and grants (guardianship) --------------------------------------------------------
+
+_event_serial = itertools.count(1)
+
+
+def _event(**fields) -> str:
+    from guardianship.models import InsuranceEvent
+
+    event_id = f"test-{next(_event_serial)}"
+    fields.setdefault("reported_on", timezone.localdate())
+    InsuranceEvent.objects.create(event_id=event_id, **fields)
+    return event_id
+
+
+def _apply() -> None:
+    from guardianship.sync import insurance_apply_pending
+
+    insurance_apply_pending(today=timezone.localdate())
+
+
+def insure(insured: Person, member: Person, *, valid_from: date | None = None, valid_to: date | None = None,
+           reported_on: date | None = None, apply: bool = True) -> str:
+    """A ZUS family-member registration (and, with valid_to, its deregistration), stored as the
+    feed stores it and applied by the real sync. Returns the registration's event id."""
+    valid_from = valid_from or member.birth_date
+    reported_on = reported_on or valid_from
+    event_id = _event(type="family_member_registered", insured_pesel=insured.pesel, person_pesel=member.pesel,
+                      valid_from=valid_from, reported_on=reported_on)
+    if valid_to is not None:
+        _event(type="family_member_deregistered", insured_pesel=insured.pesel, person_pesel=member.pesel,
+               valid_to=valid_to, reported_on=valid_to)
+    if apply:
+        _apply()
+    return event_id
+
+
+def deregister(insured: Person, member: Person, *, valid_to: date, reported_on: date | None = None) -> str:
+    event_id = _event(type="family_member_deregistered", insured_pesel=insured.pesel, person_pesel=member.pesel,
+                      valid_to=valid_to, reported_on=reported_on or valid_to)
+    _apply()
+    return event_id
+
+
+def give_own_title(person: Person, *, title: str = "apprenticeship", valid_from: date, valid_to: date | None = None) -> str:
+    event_id = _event(type="own_title_started", person_pesel=person.pesel, title=title, valid_from=valid_from)
+    if valid_to is not None:
+        _event(type="own_title_ended", person_pesel=person.pesel, title=title, valid_to=valid_to)
+    _apply()
+    return event_id
+
+
+def make_grant(subject: Person, grantee: Person, *, kind: str = "child", source: str = "guardian", by=None):
+    from guardianship.models import AccessGrant
+    from guardianship.rules import child_grant_valid_until
+
+    return AccessGrant.objects.create(
+        kind=kind, source=source, subject=subject, grantee_pesel=grantee.pesel, grantee_surname=grantee.surname,
+        legal_guardian_confirmed=kind == "child", granted_by=by,
+        valid_until=child_grant_valid_until(subject.birth_date) if kind == "child" else None,
+    )
+
+
+@pytest.fixture
+def insured_child(parent, child) -> Person:
+    """`child`, covered by `parent`'s insurance since birth."""
+    insure(parent.person, child)
+    return child
+
+
+@pytest.fixture
+def granted_child(insured_child, parent, granted_guardian) -> Person:
+    """`insured_child`, shared by `parent` with `granted_guardian`."""
+    make_grant(insured_child, granted_guardian.person, by=parent)
+    return insured_child
+
+
 # --- URL coverage (tests/url_coverage.py) ------------------------------------------------------
 
 

@@ -12,14 +12,22 @@ def portal(request) -> dict:
         "dev_identity_provider": settings.DEV_IDENTITY_PROVIDER,
         "menu": MENU,
         "active_section": active_section(request.path),
-        # Whose account is being viewed. Until account switching lands this is the user's own.
-        "acting_person": SimpleLazyObject(lambda: _own_person(user)),
+        # Whose account is being viewed: the user's own, or the one they switched to.
+        "acting_person": SimpleLazyObject(lambda: _acting_person(request)),
         # Shown by the start page and the login ("entrance") layout; queried only when used.
         "service_notices": SimpleLazyObject(active_notices),
     }
 
 
-def _own_person(user):
-    if user is None or not user.is_authenticated:
+def _acting_person(request):
+    from django.http import Http404
+
+    from guardianship.policy import acting_subject
+
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or user.person_id is None:
         return None
-    return user.person
+    try:
+        return acting_subject(request).subject
+    except Http404:
+        return user.person

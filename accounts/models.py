@@ -70,6 +70,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(_("staff status"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
+    # The language e-mails are written in: the one last chosen with the language switch.
+    language = models.CharField(_("language"), max_length=8, default="pl")
 
     objects = UserManager()
 

@@ -5,7 +5,8 @@ from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.i18n import set_language
 
 from accounts.decorators import verified_identity_required
 from accounts.models import User
@@ -28,6 +29,17 @@ def identity_verification_required(request: HttpRequest) -> HttpResponse:
     """Explains why medical pages are closed and how to confirm one's identity."""
     latest = request.user.verifications.order_by("-expires_at").first()
     return render(request, "accounts/verification_required.html", {"latest": latest})
+
+
+@require_POST
+def language_switch(request: HttpRequest) -> HttpResponse:
+    """Django's set_language, remembering the choice on the login for the e-mails we send."""
+    response = set_language(request)
+    language = request.POST.get("language", "")
+    if request.user.is_authenticated and language in dict(settings.LANGUAGES) and request.user.language != language:
+        request.user.language = language
+        request.user.save(update_fields=["language"])
+    return response
 
 
 @require_GET

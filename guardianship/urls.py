@@ -1,16 +1,24 @@
-"""Routes of this section. Until its capability lands, each page says so (coming soon)."""
+"""Permissions, children's accounts, authorisations, the child-access help and the access log.
+
+Subjects and grants appear in paths only by opaque UUID (never a PESEL)."""
 
 from django.urls import path
-from django.utils.translation import gettext_lazy as _
 
-from accounts.views import coming_soon
+from guardianship import views, views_help
 
 app_name = "guardianship"
 
 urlpatterns = [
-    path("uprawnienia/", coming_soon(_("My permissions")), name="permissions"),
-    path("uprawnienia/dzieci/", coming_soon(_("Your children's accounts")), name="children"),
-    path("uprawnienia/upowaznienia/", coming_soon(_("Authorisations")), name="authorisations"),
-    path("pomoc/dostep-do-konta-dziecka/", coming_soon(_("Why can't I see my child's account?")), name="child_access_help"),
-    path("historia-dostepu/", coming_soon(_("Access history")), name="access_log"),
+    path("uprawnienia/", views.permissions, name="permissions"),
+    path("uprawnienia/dzieci/", views.children, name="children"),
+    path("uprawnienia/dzieci/<uuid:public_id>/przelacz/", views.switch_to, name="switch_to"),
+    path("uprawnienia/moje-konto/", views.switch_back, name="switch_back"),
+    path("uprawnienia/dzieci/<uuid:public_id>/opiekunowie/", views.guardians, name="guardians"),
+    path("uprawnienia/dzieci/<uuid:public_id>/opiekunowie/<uuid:grant_id>/odwolaj/", views.guardian_revoke, name="guardian_revoke"),
+    path("uprawnienia/dzieci/<uuid:public_id>/to-nie-moje-dziecko/", views_help.not_my_child, name="not_my_child"),
+    path("uprawnienia/upowaznienia/", views.authorisations, name="authorisations"),
+    path("uprawnienia/upowaznienia/<uuid:grant_id>/odwolaj/", views.authorisation_revoke, name="authorisation_revoke"),
+    path("pomoc/dostep-do-konta-dziecka/", views_help.child_access_help, name="child_access_help"),
+    path("pomoc/dostep-do-konta-dziecka/zgloszenie/", views_help.child_access_ticket, name="child_access_ticket"),
+    path("historia-dostepu/", views.access_log, name="access_log"),
 ]

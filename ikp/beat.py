@@ -10,4 +10,7 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "task": "accounts.tasks.clear_expired_sessions",
         "schedule": crontab(minute=17, hour=3),
     },
+    "feeds-poll-inbox": {"task": "feeds.tasks.poll_inbox", "schedule": 60.0},
+    "guardianship-daily": {"task": "guardianship.tasks.guardianship_daily", "schedule": crontab(minute=5, hour=0)},
+    "guardianship-send-access-notices": {"task": "guardianship.tasks.send_access_notices", "schedule": 300.0},
 }

@@ -387,3 +387,19 @@ def test_every_verification_method_has_a_validity():
 def test_an_unknown_verification_method_is_refused():
     with pytest.raises(ValueError):
         verification_expires_on("carrier_pigeon", date(2024, 5, 10))
+
+
+@given(st.text(alphabet="0123456789", min_size=11, max_size=11))
+def test_parse_pesel_agrees_with_stdnum_on_any_eleven_digits(digits):
+    """Our fast PESEL parser (used by the feeds) is stdnum's, plus the future-date refusal."""
+    far_future = date(2300, 1, 1)
+    try:
+        stdnum_pesel.validate(digits)
+        expected = stdnum_pesel.get_birth_date(digits)
+    except Exception:
+        expected = None
+    try:
+        got = parse_pesel(digits, today=far_future).birth_date
+    except InvalidPesel:
+        got = None
+    assert got == expected

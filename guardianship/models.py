@@ -1,0 +1,233 @@
+"""Insurance facts from ZUS, what follows from them, grants, and the access log.
+
+`InsuranceEvent` rows are the feed as received (the source of truth). `Coverage` and `OwnTitle`
+are derived from the events by guardianship/sync.py and rebuilt only for the people an ingest
+touches; `AutomaticGuardian` remembers who had automatic access at the last recompute so that
+gains and losses can be announced. Access itself is always decided live by
+guardianship/policy.py from coverages, titles and grants on the day of the request.
+"""
+
+import uuid
+
+import pghistory
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Person
+
+
+class EventType(models.TextChoices):
+    REGISTERED = "family_member_registered", _("family member registered")
+    DEREGISTERED = "family_member_deregistered", _("family member deregistered")
+    OWN_TITLE_STARTED = "own_title_started", _("own insurance title started")
+    OWN_TITLE_ENDED = "own_title_ended", _("own insurance title ended")
+    CANCELLED = "event_cancelled", _("event cancelled")
+
+
+class OwnTitleKind(models.TextChoices):
+    APPRENTICESHIP = "apprenticeship", _("apprenticeship")
+    JUVENILE_EMPLOYMENT = "juvenile_employment", _("juvenile employment")
+    NURSING_ALLOWANCE = "nursing_allowance", _("nursing allowance")
+    FAMILY_PENSION = "family_pension", _("family pension")
+
+
+class InsuranceEvent(models.Model):
+    """One line of the `zus-insurance` feed, stored once by `event_id`.
+
+    `person_pesel` is the family member (registrations) or the title holder (own titles).
+    PESELs, not foreign keys: a deregistration or a title may arrive before anyone has told us
+    the person's name. `applied_at` is empty while the event waits to be applied.
+    """
+
+    event_id = models.CharField(max_length=100, unique=True)
+    type = models.CharField(max_length=32, choices=EventType.choices)
+    insured_pesel = models.CharField(max_length=11, blank=True)
+    person_pesel = models.CharField(max_length=11, blank=True)
+    title = models.CharField(max_length=32, choices=OwnTitleKind.choices, blank=True)
+    valid_from = models.DateField(null=True, blank=True)
+    valid_to = models.DateField(null=True, blank=True)
+    reported_on = models.DateField()
+    cancels_event_id = models.CharField(max_length=100, blank=True)
+    feed_file = models.ForeignKey("feeds.FeedFile", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    line_number = models.PositiveIntegerField(null=True, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+    applied_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("insurance event")
+        verbose_name_plural = _("insurance events")
+        indexes = [
+            models.Index(fields=["person_pesel", "insured_pesel"], name="insevent_pair"),
+            models.Index(fields=["cancels_event_id"], name="insevent_cancels", condition=~Q(cancels_event_id="")),
+            models.Index(fields=["reported_on"], name="insevent_pending", condition=Q(applied_at__isnull=True)),
+        ]
+
+    def __str__(self) -> str:
+        return self.event_id
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class Coverage(models.Model):
+    """A family-member coverage derived from one registration (and the deregistration ending it)."""
+
+    registration_event_id = models.CharField(max_length=100, unique=True)
+    insured = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="coverages_given")
+    member = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="coverages")
+    valid_from = models.DateField()
+    valid_to = models.DateField(null=True, blank=True)  # last day covered; empty: open
+    reported_on = models.DateField()
+
+    class Meta:
+        verbose_name = _("family-member coverage")
+        verbose_name_plural = _("family-member coverages")
+        indexes = [models.Index(fields=["member", "insured"]), models.Index(fields=["insured"])]
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class OwnTitle(models.Model):
+    """A child's own insurance title (apprenticeship, juvenile job, nursing allowance, pension)."""
+
+    start_event_id = models.CharField(max_length=100, unique=True)
+    pesel = models.CharField(max_length=11, db_index=True)
+    title = models.CharField(max_length=32, choices=OwnTitleKind.choices)
+    valid_from = models.DateField()
+    valid_to = models.DateField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("own insurance title")
+        verbose_name_plural = _("own insurance titles")
+
+
+class AutomaticGuardian(models.Model):
+    """Who had automatic (insurance) access to a child at the last recompute; for notices."""
+
+    subject = models.OneToOneField(Person, primary_key=True, on_delete=models.CASCADE, related_name="+")
+    guardian = models.ForeignKey(Person, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    computed_on = models.DateField()
+
+
+@pghistory.track(pghistory.InsertEvent(), pghistory.UpdateEvent(), pghistory.DeleteEvent())
+class AccessGrant(models.Model):
+    """Access given to a person by surname and PESEL.
+
+    CHILD: a guardian of the child (or support, after checking documents) names another legal
+    guardian; ends on the child's 18th birthday. AUTHORISATION: an adult lets someone see their
+    own data. The grantee is identified by PESEL: a person who has no login yet gets the access
+    when they first log in and their verified surname matches what the granter typed.
+    """
+
+    class Kind(models.TextChoices):
+        CHILD = "child", _("child's guardian")
+        AUTHORISATION = "authorisation", _("authorisation")
+
+    class Source(models.TextChoices):
+        GUARDIAN = "guardian", _("added by a guardian")
+        PATIENT = "patient", _("added by the patient")
+        SUPPORT = "support", _("added by support after checking documents")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    source = models.CharField(max_length=16, choices=Source.choices)
+    subject = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="grants_given")
+    grantee_pesel = models.CharField(max_length=11)
+    grantee_surname = models.CharField(max_length=100)
+    legal_guardian_confirmed = models.BooleanField(default=False)
+    granted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    valid_until = models.DateField(null=True, blank=True)  # first day without access
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        verbose_name = _("access grant")
+        verbose_name_plural = _("access grants")
+        indexes = [models.Index(fields=["grantee_pesel"]), models.Index(fields=["subject", "kind"])]
+        constraints = [
+            # One live grant per subject, grantee and kind: adding twice says "already has access".
+            models.UniqueConstraint(
+                fields=["subject", "grantee_pesel", "kind"], condition=Q(revoked_at__isnull=True), name="one_live_grant"
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="child") | Q(legal_guardian_confirmed=True) | Q(source="support"),
+                name="child_grant_confirms_legal_guardian",
+            ),
+        ]
+
+
+class LinkSuspension(models.Model):
+    """"This is not my child": the reporting person's insurance link to the child is suspended."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    subject = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    ticket = models.ForeignKey("support.Ticket", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    lifted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["person", "subject"], condition=Q(lifted_at__isnull=True), name="one_live_suspension"),
+        ]
+
+
+class AccessLogEntry(models.Model):
+    """One read or change of a subject's data: who, for whose account, whose data, what, when."""
+
+    class Action(models.TextChoices):
+        SWITCH_ACCOUNT = "switch_account", _("opened the account")
+        VIEW_SUMMARY = "view_summary", _("viewed the account summary")
+        VIEW_GUARDIANS = "view_guardians", _("viewed the guardian list")
+        GRANT_ADDED = "grant_added", _("added a guardian")
+        GRANT_REVOKED = "grant_revoked", _("revoked a guardian's access")
+        AUTHORISATION_ADDED = "authorisation_added", _("added an authorisation")
+        AUTHORISATION_REVOKED = "authorisation_revoked", _("revoked an authorisation")
+        VIEW_ACCESS_LOG = "view_access_log", _("viewed the access history")
+        DIAGNOSIS = "diagnosis", _("checked access to the child's account")
+        NOT_MY_CHILD = "not_my_child", _("reported: not my child")
+        VIEW_DOCUMENTS = "view_documents", _("viewed documents")
+        VIEW_DOCUMENT = "view_document", _("viewed a document")
+        DOWNLOAD_DOCUMENT = "download_document", _("downloaded a document")
+        VIEW_SICK_LEAVES = "view_sick_leaves", _("viewed sick leaves")
+        VIEW_VACCINATIONS = "view_vaccinations", _("viewed vaccinations")
+        BOOK_VACCINATION = "book_vaccination", _("booked a vaccination")
+        CANCEL_VACCINATION = "cancel_vaccination", _("cancelled a vaccination")
+        SUPPORT_ACTION = "support_action", _("support staff action")
+
+    id = models.BigAutoField(primary_key=True)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    acting_for = models.ForeignKey(Person, null=True, on_delete=models.SET_NULL, related_name="+")
+    subject = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="access_log")
+    action = models.CharField(max_length=32, choices=Action.choices)
+    basis = models.CharField(max_length=16, blank=True)  # rules.Basis, or "support"
+    target = models.CharField(max_length=64, blank=True)  # an opaque id of what was read
+
+    class Meta:
+        verbose_name = _("access log entry")
+        verbose_name_plural = _("access log entries")
+        indexes = [models.Index(fields=["subject", "-at"])]
+
+
+class AccessNotice(models.Model):
+    """An e-mail owed to a person about their access to a child; sent by a Celery task."""
+
+    class Kind(models.TextChoices):
+        GAINED = "gained", _("access gained")
+        LOST = "lost", _("access lost")
+        ENDING = "ending", _("access ends soon")
+        TURNING_ADULT = "turning_adult", _("the child turns 18 in a month")
+
+    recipient = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    subject = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    effective_on = models.DateField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=16, blank=True)  # "sent" or "no_login"
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["recipient", "subject", "kind", "effective_on"], name="one_notice_per_change"),
+        ]
+        indexes = [models.Index(fields=["created_at"], name="accessnotice_unsent", condition=Q(sent_at__isnull=True))]

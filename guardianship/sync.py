@@ -1,0 +1,244 @@
+"""Apply stored insurance events, set-based, and recompute access only for the people touched.
+
+The derivation is a function of the *set* of stored events, never of their arrival order:
+- a registration's coverage ends at the earliest deregistration of the same pair dated on or
+  after its start (guardianship.rules.period_end); an own title likewise;
+- an event named by an `event_cancelled` counts as never sent, whenever either arrives;
+- a cancellation whose target has not arrived yet stays pending (and shows on the sync monitor).
+
+Then, for the children touched, the automatic guardian today is computed in SQL by the rule of
+guardianship.rules.automatic_guardian (a property test holds the two equal) and compared with
+the last one recorded: gains and losses become AccessNotice rows, sent by a Celery task.
+Everything runs under one advisory lock, so two ingests never apply at the same time.
+"""
+
+from datetime import date
+
+from django.db import connection, transaction
+
+from guardianship import tasks
+
+APPLY_LOCK = 4_711_001  # pg_advisory_xact_lock key for applying insurance events
+
+_CLAIM = """
+CREATE TEMP TABLE applying ON COMMIT DROP AS
+SELECT e.id, e.event_id, e.type, e.insured_pesel, e.person_pesel, e.title, e.cancels_event_id
+FROM guardianship_insuranceevent e
+WHERE e.applied_at IS NULL
+  AND (e.type <> 'event_cancelled'
+       OR EXISTS (SELECT 1 FROM guardianship_insuranceevent t WHERE t.event_id = e.cancels_event_id))
+"""
+
+# The pairs and title holders whose derived rows may change: those of the events applied now
+# and of the events they cancel.
+_TOUCHED = """
+CREATE TEMP TABLE touched_pair ON COMMIT DROP AS
+SELECT DISTINCT insured_pesel, person_pesel FROM (
+    SELECT insured_pesel, person_pesel FROM applying
+    WHERE type IN ('family_member_registered', 'family_member_deregistered')
+    UNION ALL
+    SELECT t.insured_pesel, t.person_pesel FROM applying a
+    JOIN guardianship_insuranceevent t ON t.event_id = a.cancels_event_id
+    WHERE a.type = 'event_cancelled' AND t.type IN ('family_member_registered', 'family_member_deregistered')
+) pairs;
+CREATE TEMP TABLE touched_title ON COMMIT DROP AS
+SELECT DISTINCT person_pesel, title FROM (
+    SELECT person_pesel, title FROM applying WHERE type IN ('own_title_started', 'own_title_ended')
+    UNION ALL
+    SELECT t.person_pesel, t.title FROM applying a
+    JOIN guardianship_insuranceevent t ON t.event_id = a.cancels_event_id
+    WHERE a.type = 'event_cancelled' AND t.type IN ('own_title_started', 'own_title_ended')
+) titles;
+ANALYZE touched_pair;
+ANALYZE touched_title;
+"""
+
+_LIVE = """NOT EXISTS (SELECT 1 FROM guardianship_insuranceevent c
+                       WHERE c.cancels_event_id = {e}.event_id AND c.type = 'event_cancelled')"""
+
+_DERIVE_COVERAGE = f"""
+CREATE TEMP TABLE derived_coverage ON COMMIT DROP AS
+SELECT r.event_id, insured.id AS insured_id, member.id AS member_id, r.valid_from, r.reported_on,
+       (SELECT min(d.valid_to) FROM guardianship_insuranceevent d
+        WHERE d.person_pesel = r.person_pesel AND d.insured_pesel = r.insured_pesel
+          AND d.type = 'family_member_deregistered' AND d.valid_to >= r.valid_from
+          AND {_LIVE.format(e="d")}) AS valid_to
+FROM touched_pair tp
+JOIN guardianship_insuranceevent r
+  ON r.person_pesel = tp.person_pesel AND r.insured_pesel = tp.insured_pesel
+ AND r.type = 'family_member_registered'
+JOIN accounts_person insured ON insured.pesel = r.insured_pesel
+JOIN accounts_person member ON member.pesel = r.person_pesel
+WHERE {_LIVE.format(e="r")};
+
+INSERT INTO guardianship_coverage (registration_event_id, insured_id, member_id, valid_from, valid_to, reported_on)
+SELECT event_id, insured_id, member_id, valid_from, valid_to, reported_on FROM derived_coverage
+ON CONFLICT (registration_event_id) DO UPDATE SET valid_to = EXCLUDED.valid_to
+WHERE guardianship_coverage.valid_to IS DISTINCT FROM EXCLUDED.valid_to;
+
+DELETE FROM guardianship_coverage c
+USING touched_pair tp, accounts_person insured, accounts_person member
+WHERE c.insured_id = insured.id AND c.member_id = member.id
+  AND insured.pesel = tp.insured_pesel AND member.pesel = tp.person_pesel
+  AND NOT EXISTS (SELECT 1 FROM derived_coverage d WHERE d.event_id = c.registration_event_id);
+"""
+
+_DERIVE_TITLES = f"""
+CREATE TEMP TABLE derived_title ON COMMIT DROP AS
+SELECT s.event_id, s.person_pesel, s.title, s.valid_from,
+       (SELECT min(x.valid_to) FROM guardianship_insuranceevent x
+        WHERE x.person_pesel = s.person_pesel AND x.title = s.title AND x.type = 'own_title_ended'
+          AND x.valid_to >= s.valid_from AND {_LIVE.format(e="x")}) AS valid_to
+FROM touched_title tt
+JOIN guardianship_insuranceevent s
+  ON s.person_pesel = tt.person_pesel AND s.title = tt.title AND s.type = 'own_title_started'
+WHERE {_LIVE.format(e="s")};
+
+INSERT INTO guardianship_owntitle (start_event_id, pesel, title, valid_from, valid_to)
+SELECT event_id, person_pesel, title, valid_from, valid_to FROM derived_title
+ON CONFLICT (start_event_id) DO UPDATE SET valid_to = EXCLUDED.valid_to
+WHERE guardianship_owntitle.valid_to IS DISTINCT FROM EXCLUDED.valid_to;
+
+DELETE FROM guardianship_owntitle o USING touched_title tt
+WHERE o.pesel = tt.person_pesel AND o.title = tt.title
+  AND NOT EXISTS (SELECT 1 FROM derived_title d WHERE d.event_id = o.start_event_id);
+"""
+
+_SUBJECTS_OF_TOUCHED = """
+CREATE TEMP TABLE touched_subject ON COMMIT DROP AS
+SELECT p.id FROM accounts_person p WHERE p.pesel IN (
+    SELECT person_pesel FROM touched_pair UNION SELECT person_pesel FROM touched_title);
+"""
+
+# guardianship.rules.automatic_guardian, for every touched subject at once.
+_RECOMPUTE = """
+CREATE TEMP TABLE guardian_now ON COMMIT DROP AS
+SELECT s.id AS subject_id,
+       CASE WHEN s.birth_date + interval '18 years' <= %(today)s::date THEN NULL
+            WHEN EXISTS (SELECT 1 FROM guardianship_owntitle t
+                         WHERE t.pesel = s.pesel AND t.valid_from <= %(today)s
+                           AND (t.valid_to IS NULL OR t.valid_to >= %(today)s)) THEN NULL
+            ELSE (SELECT c.insured_id FROM guardianship_coverage c
+                  WHERE c.member_id = s.id AND c.valid_from <= %(today)s
+                    AND (c.valid_to IS NULL OR c.valid_to >= %(today)s)
+                  ORDER BY c.valid_from DESC, c.reported_on DESC, c.registration_event_id DESC
+                  LIMIT 1)
+       END AS guardian_id
+FROM touched_subject ts JOIN accounts_person s ON s.id = ts.id;
+
+INSERT INTO guardianship_accessnotice (recipient_id, subject_id, kind, effective_on, created_at, outcome)
+SELECT old.guardian_id, old.subject_id, 'lost', %(today)s, now(), ''
+FROM guardianship_automaticguardian old JOIN guardian_now g USING (subject_id)
+WHERE old.guardian_id IS NOT NULL AND old.guardian_id IS DISTINCT FROM g.guardian_id
+UNION ALL
+SELECT g.guardian_id, g.subject_id, 'gained', %(today)s, now(), ''
+FROM guardian_now g LEFT JOIN guardianship_automaticguardian old USING (subject_id)
+WHERE g.guardian_id IS NOT NULL AND g.guardian_id IS DISTINCT FROM old.guardian_id
+ON CONFLICT DO NOTHING;
+
+-- A coverage of today's guardian that ends on a known future day (a deregistration dated
+-- ahead), with no coverage of the same person continuing after it: warn before it ends.
+INSERT INTO guardianship_accessnotice (recipient_id, subject_id, kind, effective_on, created_at, outcome)
+SELECT DISTINCT g.guardian_id, g.subject_id, 'ending', c.valid_to, now(), ''
+FROM guardian_now g
+JOIN guardianship_coverage c ON c.member_id = g.subject_id AND c.insured_id = g.guardian_id
+WHERE c.valid_from <= %(today)s AND c.valid_to >= %(today)s
+  AND NOT EXISTS (SELECT 1 FROM guardianship_coverage later
+                  WHERE later.member_id = c.member_id AND later.insured_id = c.insured_id
+                    AND later.valid_from <= c.valid_to + 1
+                    AND (later.valid_to IS NULL OR later.valid_to > c.valid_to))
+ON CONFLICT DO NOTHING;
+
+INSERT INTO guardianship_automaticguardian (subject_id, guardian_id, computed_on)
+SELECT subject_id, guardian_id, %(today)s FROM guardian_now
+ON CONFLICT (subject_id) DO UPDATE SET guardian_id = EXCLUDED.guardian_id, computed_on = EXCLUDED.computed_on;
+"""
+
+_MARK_APPLIED = """
+UPDATE guardianship_insuranceevent e SET applied_at = now() FROM applying a WHERE e.id = a.id
+"""
+
+
+def insurance_apply_pending(*, today: date) -> int:
+    """Apply every stored event not yet applied; return how many were applied."""
+    with transaction.atomic(durable=True), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [APPLY_LOCK])
+        cursor.execute(_CLAIM)
+        cursor.execute("SELECT count(*) FROM applying")
+        (count,) = cursor.fetchone()
+        if count == 0:
+            cursor.execute("DROP TABLE applying")
+            return 0
+        cursor.execute("ANALYZE applying")
+        cursor.execute(_TOUCHED)
+        cursor.execute(_DERIVE_COVERAGE)
+        cursor.execute(_DERIVE_TITLES)
+        cursor.execute(_SUBJECTS_OF_TOUCHED)
+        _recompute(cursor, today)
+        cursor.execute(_MARK_APPLIED)
+        for table in ("applying", "touched_pair", "touched_title", "derived_coverage", "derived_title"):
+            cursor.execute(f"DROP TABLE {table}")
+        transaction.on_commit(tasks.send_access_notices.delay)
+    return count
+
+
+def _recompute(cursor, today: date) -> None:
+    """Recompute the automatic guardian of the subjects in `touched_subject`; record notices."""
+    cursor.execute("ANALYZE touched_subject")
+    cursor.execute(_RECOMPUTE, {"today": today})
+    cursor.execute("DROP TABLE guardian_now")
+    cursor.execute("DROP TABLE touched_subject")
+
+
+# Date-driven changes: a coverage or title that starts today or ended yesterday, an 18th
+# birthday today; and guardians to tell a month before the 18th birthday.
+_DUE_TODAY = """
+CREATE TEMP TABLE touched_subject ON COMMIT DROP AS
+SELECT member_id AS id FROM guardianship_coverage
+WHERE valid_from = %(today)s OR valid_to = %(today)s::date - 1
+UNION
+SELECT p.id FROM guardianship_owntitle t JOIN accounts_person p ON p.pesel = t.pesel
+WHERE t.valid_from = %(today)s OR t.valid_to = %(today)s::date - 1
+UNION
+SELECT subject_id FROM guardianship_automaticguardian g JOIN accounts_person p ON p.id = g.subject_id
+WHERE g.guardian_id IS NOT NULL AND p.birth_date + interval '18 years' <= %(today)s
+"""
+
+_TURNING_ADULT = """
+INSERT INTO guardianship_accessnotice (recipient_id, subject_id, kind, effective_on, created_at, outcome)
+SELECT DISTINCT recipient_id, subject_id, 'turning_adult', (birth_date + interval '18 years')::date, now(), ''
+FROM (
+    SELECT g.guardian_id AS recipient_id, p.id AS subject_id, p.birth_date
+    FROM guardianship_automaticguardian g JOIN accounts_person p ON p.id = g.subject_id
+    WHERE g.guardian_id IS NOT NULL
+    UNION ALL
+    SELECT grantee.id, p.id, p.birth_date
+    FROM guardianship_accessgrant a
+    JOIN accounts_person p ON p.id = a.subject_id
+    JOIN accounts_person grantee ON grantee.pesel = a.grantee_pesel
+    WHERE a.kind = 'child' AND a.revoked_at IS NULL
+) holders
+WHERE birth_date + interval '18 years' - interval '1 month' <= %(today)s
+  AND birth_date + interval '18 years' > %(today)s
+ON CONFLICT DO NOTHING
+"""
+
+
+def guardianship_daily(*, today: date) -> None:
+    """Recompute the children whose access changes today by the calendar; queue the notices."""
+    with transaction.atomic(durable=True), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [APPLY_LOCK])
+        cursor.execute(_DUE_TODAY, {"today": today})
+        _recompute(cursor, today)
+        cursor.execute(_TURNING_ADULT, {"today": today})
+        transaction.on_commit(tasks.send_access_notices.delay)
+
+
+def recompute_subjects(*, subject_ids: list[int], today: date) -> None:
+    """Recompute given children now (support's "re-run the sync" for a person)."""
+    with transaction.atomic(durable=True), connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [APPLY_LOCK])
+        cursor.execute("CREATE TEMP TABLE touched_subject (id bigint) ON COMMIT DROP")
+        cursor.executemany("INSERT INTO touched_subject VALUES (%s)", [(i,) for i in subject_ids])
+        _recompute(cursor, today)
+        transaction.on_commit(tasks.send_access_notices.delay)
