@@ -3,9 +3,11 @@
 A kind provides:
 - `staging_table`, `staging_ddl` (a TEMP table) and `copy_sql` (COPY into it);
 - `parse_line(line: bytes, number: int, today) -> tuple` for COPY, raising LineProblem;
-- `store(cursor, feed_file_id) -> (accepted, [(line_number, reason)])`: SQL from staging into
-  the kind's tables, idempotent (ON CONFLICT), returning lines refused after staging;
-- `apply(today) -> int`: bring derived state up to date; safe to run any number of times.
+- `store(cursor, feed_file_id, apply=) -> (accepted, [(line_number, reason)])`: SQL from
+  staging into the kind's tables, idempotent (ON CONFLICT), returning lines refused after
+  staging;
+- `apply(cursor, today) -> int`: in the same transaction, bring derived state up to date;
+  safe to run any number of times.
 """
 
 from datetime import date
@@ -32,9 +34,9 @@ class FeedKind(Protocol):
 
     def parse_line(self, line: bytes, number: int, today: date) -> tuple: ...
 
-    def store(self, cursor, feed_file_id: int | None) -> tuple[int, list[tuple[int, str]]]: ...
+    def store(self, cursor, feed_file_id: int | None, *, apply: bool) -> tuple[int, list[tuple[int, str]]]: ...
 
-    def apply(self, *, today: date) -> int: ...
+    def apply(self, cursor, *, today: date) -> int: ...
 
 
 def _registry() -> dict[str, FeedKind]:

@@ -3,9 +3,8 @@
 Each kind (feeds/kinds.py) supplies a parser for one line and the SQL that moves its staged
 rows into its own tables. The runner streams every good line into a temporary staging table
 with COPY (never one query or one task per line), stores the quarantined lines, and commits
-that in one durable transaction; then the kind applies what was stored in its own
-transaction. A crash before the first commit leaves nothing; a crash after it leaves events
-waiting, which the next run applies. Re-running a file stores nothing new.
+that in one durable transaction, in which the kind also applies what was stored. A crash leaves nothing (the
+next run starts clean); re-running a file stores nothing new.
 """
 
 import hashlib
@@ -42,7 +41,10 @@ def file_sha256(path: Path) -> str:
 
 
 def ingest_file(kind_name: str, path: Path, *, apply: bool = True) -> IngestResult:
-    """Ingest one file of `kind_name`. Raises UnknownFeedKind for an unknown kind."""
+    """Ingest one file of `kind_name` in one durable transaction. Raises UnknownFeedKind.
+
+    With apply=False the events are stored but left waiting (the next run applies them).
+    """
     kind = get_kind(kind_name)
     sha256 = file_sha256(path)
     feed_file = FeedFile.objects.create(kind=kind.name, name=Path(path).name[:255], sha256=sha256)
@@ -52,19 +54,18 @@ def ingest_file(kind_name: str, path: Path, *, apply: bool = True) -> IngestResu
             cursor.execute(kind.staging_ddl)
             lines, bad = _stage(cursor, kind, path, today)
             _quarantine(cursor, kind, feed_file, sha256, bad)
-            accepted, conflicting = kind.store(cursor, feed_file.pk)
+            accepted, conflicting = kind.store(cursor, feed_file.pk, apply=apply)
             conflicts = _with_raw(path, conflicting)
             _quarantine(cursor, kind, feed_file, sha256, conflicts)
             cursor.execute(f"DROP TABLE {kind.staging_table}")
+            applied = kind.apply(cursor, today=today) if apply else 0
         quarantined = len(bad) + len(conflicts)
         feed_file.lines = lines
         feed_file.accepted = accepted
         feed_file.quarantined = quarantined
         feed_file.duplicates = lines - accepted - quarantined
-        feed_file.save(update_fields=["lines", "accepted", "quarantined", "duplicates"])
-    applied = kind.apply(today=today) if apply else 0
-    feed_file.finished_at = timezone.now()
-    feed_file.save(update_fields=["finished_at"])
+        feed_file.finished_at = timezone.now()
+        feed_file.save(update_fields=["lines", "accepted", "quarantined", "duplicates", "finished_at"])
     return IngestResult(feed_file.pk, lines, accepted, feed_file.duplicates, quarantined, applied)
 
 
@@ -89,10 +90,8 @@ def _stage(cursor, kind: FeedKind, path: Path, today) -> tuple[int, list[tuple[i
 
 
 def run_corrected_line(kind_name: str, raw: str) -> None:
-    """Parse one corrected line as its feed would; raises LineProblem when it is still bad.
-
-    Used by staff to re-run a quarantined line; stores and applies like a one-line file.
-    """
+    """Store and apply one corrected line as its feed would; raises LineProblem when it is
+    still bad. Used by staff to re-run a quarantined line."""
     kind = get_kind(kind_name)
     today = timezone.localdate()
     row = kind.parse_line(raw.strip().encode(), 0, today)
@@ -101,11 +100,11 @@ def run_corrected_line(kind_name: str, raw: str) -> None:
             cursor.execute(kind.staging_ddl)
             with cursor.connection.cursor().copy(kind.copy_sql) as copy:
                 copy.write_row(row)
-            accepted, conflicts = kind.store(cursor, None)
+            _, conflicts = kind.store(cursor, None, apply=True)
+            if conflicts:
+                raise LineProblem(conflicts[0][1])
             cursor.execute(f"DROP TABLE {kind.staging_table}")
-        if conflicts:
-            raise LineProblem(conflicts[0][1])
-    kind.apply(today=today)
+            kind.apply(cursor, today=today)
 
 
 def _with_raw(path: Path, problems: list[tuple[int, str]]) -> list[tuple[int, str, str]]:

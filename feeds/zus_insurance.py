@@ -142,16 +142,30 @@ SELECT gen_random_uuid(), pesel, first_name, surname, birth_date, sex FROM (
 ON CONFLICT (pesel) DO NOTHING
 """
 
-# Stored once by event_id; within a file the first line with an id wins.
+# Stored once by event_id; within a file the first line with an id wins. Applied in the same
+# transaction (so stored as applied), except when the caller only stores, and except a
+# cancellation whose target has not arrived: that one waits. What is stored now goes to
+# `applying` for guardianship.sync.apply_events.
 _STORE_EVENTS = """
-INSERT INTO guardianship_insuranceevent
-    (event_id, type, insured_pesel, person_pesel, title, valid_from, valid_to, reported_on,
-     cancels_event_id, feed_file_id, line_number, received_at, applied_at)
-SELECT event_id, type, insured_pesel, person_pesel, title, valid_from, valid_to, reported_on,
-       cancels_event_id, %(feed_file)s, line_number, now(), NULL
-FROM zus_insurance_staging
-ORDER BY line_number
-ON CONFLICT (event_id) DO NOTHING
+WITH stored AS (
+    INSERT INTO guardianship_insuranceevent
+        (event_id, type, insured_pesel, person_pesel, title, valid_from, valid_to, reported_on,
+         cancels_event_id, feed_file_id, line_number, received_at, applied_at)
+    SELECT event_id, type, insured_pesel, person_pesel, title, valid_from, valid_to, reported_on,
+           cancels_event_id, %(feed_file)s, line_number, now(),
+           CASE WHEN NOT %(apply)s THEN NULL
+                WHEN type = 'event_cancelled'
+                     AND NOT EXISTS (SELECT 1 FROM guardianship_insuranceevent t WHERE t.event_id = s.cancels_event_id)
+                     AND NOT EXISTS (SELECT 1 FROM zus_insurance_staging t WHERE t.event_id = s.cancels_event_id)
+                THEN NULL
+                ELSE now() END
+    FROM zus_insurance_staging s
+    ORDER BY line_number
+    ON CONFLICT (event_id) DO NOTHING
+    RETURNING id, event_id, type, insured_pesel, person_pesel, title, cancels_event_id, applied_at
+)
+INSERT INTO applying
+SELECT id, event_id, type, insured_pesel, person_pesel, title, cancels_event_id FROM stored
 """
 
 # A known id arriving with different content is not a duplicate but a conflict: set aside.
@@ -175,16 +189,23 @@ class ZusInsurance:
 
     parse_line = staticmethod(parse_line)
 
-    def store(self, cursor, feed_file_id: int | None) -> tuple[int, list[tuple[int, str]]]:
+    def store(self, cursor, feed_file_id: int | None, *, apply: bool) -> tuple[int, list[tuple[int, str]]]:
+        from guardianship.sync import APPLYING_DDL
+
         cursor.execute("ANALYZE zus_insurance_staging")
         cursor.execute(_STORE_PEOPLE)
-        cursor.execute(_STORE_EVENTS, {"feed_file": feed_file_id})
+        cursor.execute(APPLYING_DDL)
+        cursor.execute(_STORE_EVENTS, {"feed_file": feed_file_id, "apply": apply})
         accepted = cursor.rowcount
-        cursor.execute(_CONFLICTS)
-        conflicts = [(number, "id_conflict: event_id already received with other content") for (number,) in cursor.fetchall()]
+        cursor.execute("SELECT count(*) FROM zus_insurance_staging")
+        (staged,) = cursor.fetchone()
+        conflicts = []
+        if accepted < staged:  # some ids were known already: check they are true duplicates
+            cursor.execute(_CONFLICTS)
+            conflicts = [(n, "id_conflict: event_id already received with other content") for (n,) in cursor.fetchall()]
         return accepted, conflicts
 
-    def apply(self, *, today: date) -> int:
-        from guardianship.sync import insurance_apply_pending
+    def apply(self, cursor, *, today: date) -> int:
+        from guardianship.sync import apply_events
 
-        return insurance_apply_pending(today=today)
+        return apply_events(cursor, today=today)

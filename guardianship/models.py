@@ -50,7 +50,8 @@ class InsuranceEvent(models.Model):
     valid_to = models.DateField(null=True, blank=True)
     reported_on = models.DateField()
     cancels_event_id = models.CharField(max_length=100, blank=True)
-    feed_file = models.ForeignKey("feeds.FeedFile", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # No index: nothing looks events up by file, and the feed inserts millions of rows.
+    feed_file = models.ForeignKey("feeds.FeedFile", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False)
     line_number = models.PositiveIntegerField(null=True, blank=True)
     received_at = models.DateTimeField(auto_now_add=True)
     applied_at = models.DateTimeField(null=True, blank=True)

@@ -20,8 +20,15 @@ from guardianship import tasks
 
 APPLY_LOCK = 4_711_001  # pg_advisory_xact_lock key for applying insurance events
 
-_CLAIM = """
-CREATE TEMP TABLE applying ON COMMIT DROP AS
+APPLYING_DDL = """
+CREATE TEMP TABLE applying (id bigint, event_id text, type text, insured_pesel text, person_pesel text,
+                            title text, cancels_event_id text) ON COMMIT DROP
+"""
+
+# Events left waiting by an earlier run: stored without applying, or a cancellation whose
+# target has arrived since.
+_CLAIM_PENDING = """
+INSERT INTO applying
 SELECT e.id, e.event_id, e.type, e.insured_pesel, e.person_pesel, e.title, e.cancels_event_id
 FROM guardianship_insuranceevent e
 WHERE e.applied_at IS NULL
@@ -155,20 +162,29 @@ ON CONFLICT (subject_id) DO UPDATE SET guardian_id = EXCLUDED.guardian_id, compu
 """
 
 _MARK_APPLIED = """
-UPDATE guardianship_insuranceevent e SET applied_at = now() FROM applying a WHERE e.id = a.id
+UPDATE guardianship_insuranceevent e SET applied_at = now() FROM applying a
+WHERE e.id = a.id AND e.applied_at IS NULL
+  AND (e.type <> 'event_cancelled'
+       OR EXISTS (SELECT 1 FROM guardianship_insuranceevent t WHERE t.event_id = e.cancels_event_id))
 """
 
 
 def insurance_apply_pending(*, today: date) -> int:
-    """Apply every stored event not yet applied; return how many were applied."""
+    """Apply every stored event still waiting; return how many were applied."""
     with transaction.atomic(durable=True), connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [APPLY_LOCK])
-        cursor.execute(_CLAIM)
-        cursor.execute("SELECT count(*) FROM applying")
-        (count,) = cursor.fetchone()
-        if count == 0:
-            cursor.execute("DROP TABLE applying")
-            return 0
+        cursor.execute(APPLYING_DDL)
+        return apply_events(cursor, today=today)
+
+
+def apply_events(cursor, *, today: date) -> int:
+    """Inside the caller's transaction: apply the events in the temp table `applying` (filled
+    by the caller, e.g. the feed's store step) plus every event still waiting, then recompute
+    the children they touch. Serialised by an advisory lock."""
+    cursor.execute("SELECT pg_advisory_xact_lock(%s)", [APPLY_LOCK])
+    cursor.execute(_CLAIM_PENDING)
+    cursor.execute("SELECT count(*) FROM applying a WHERE a.type <> 'event_cancelled' OR EXISTS (SELECT 1 FROM guardianship_insuranceevent t WHERE t.event_id = a.cancels_event_id)")
+    (count,) = cursor.fetchone()
+    if count:
         cursor.execute("ANALYZE applying")
         cursor.execute(_TOUCHED)
         cursor.execute(_DERIVE_COVERAGE)
@@ -176,9 +192,10 @@ def insurance_apply_pending(*, today: date) -> int:
         cursor.execute(_SUBJECTS_OF_TOUCHED)
         _recompute(cursor, today)
         cursor.execute(_MARK_APPLIED)
-        for table in ("applying", "touched_pair", "touched_title", "derived_coverage", "derived_title"):
+        for table in ("touched_pair", "touched_title", "derived_coverage", "derived_title"):
             cursor.execute(f"DROP TABLE {table}")
         transaction.on_commit(tasks.send_access_notices.delay)
+    cursor.execute("DROP TABLE applying")
     return count
 
 

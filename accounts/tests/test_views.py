@@ -26,11 +26,6 @@ COMING_SOON = [
     ("/historia-leczenia/zwolnienia/", "Sick leaves"),
     ("/profilaktyka/szczepienia/", "Vaccinations"),
     ("/profilaktyka/szczepienia/umow/", "Book a vaccination"),
-    ("/uprawnienia/", "My permissions"),
-    ("/uprawnienia/dzieci/", "Your children&#x27;s accounts"),
-    ("/uprawnienia/upowaznienia/", "Authorisations"),
-    ("/pomoc/dostep-do-konta-dziecka/", "Why can&#x27;t I see my child&#x27;s account?"),
-    ("/historia-dostepu/", "Access history"),
     ("/pomoc/zgloszenia/", "Support tickets"),
 ]
 COMING_SOON_PATHS = [path for path, _ in COMING_SOON]
