@@ -206,7 +206,7 @@ def access_notices_send(*, batch: int = 200) -> int:
     while True:
         with transaction.atomic(durable=True):
             notices = list(
-                AccessNotice.objects.select_for_update(skip_locked=True)
+                AccessNotice.objects.select_for_update(skip_locked=True, of=("self",))
                 .filter(sent_at__isnull=True)
                 .select_related("subject", "recipient__user")
                 .order_by("created_at", "pk")[:batch]
