@@ -52,7 +52,7 @@ def ingest_file(kind_name: str, path: Path, *, apply: bool = True) -> IngestResu
     with transaction.atomic(durable=True):
         with connection.cursor() as cursor:
             cursor.execute(kind.staging_ddl)
-            lines, bad = _stage(cursor, kind, path, today)
+            lines, blank, bad = _stage(cursor, kind, path, today)
             _quarantine(cursor, kind, feed_file, sha256, bad)
             accepted, conflicting = kind.store(cursor, feed_file.pk, apply=apply)
             conflicts = _with_raw(path, conflicting)
@@ -63,16 +63,17 @@ def ingest_file(kind_name: str, path: Path, *, apply: bool = True) -> IngestResu
         feed_file.lines = lines
         feed_file.accepted = accepted
         feed_file.quarantined = quarantined
-        feed_file.duplicates = lines - accepted - quarantined
+        feed_file.duplicates = lines - blank - accepted - quarantined  # blank lines are no events
         feed_file.finished_at = timezone.now()
         feed_file.save(update_fields=["lines", "accepted", "quarantined", "duplicates", "finished_at"])
     return IngestResult(feed_file.pk, lines, accepted, feed_file.duplicates, quarantined, applied)
 
 
-def _stage(cursor, kind: FeedKind, path: Path, today) -> tuple[int, list[tuple[int, str, str]]]:
-    """COPY every good line into the staging table; return the line count and the bad lines."""
+def _stage(cursor, kind: FeedKind, path: Path, today) -> tuple[int, int, list[tuple[int, str, str]]]:
+    """COPY every good line into the staging table; return the line count, the blank lines'
+    count and the bad lines."""
     bad: list[tuple[int, str, str]] = []
-    number = 0
+    number = blank = 0
     parse = kind.parse_line
     with cursor.connection.cursor().copy(kind.copy_sql) as copy, open(path, "rb") as handle:
         write_row = copy.write_row
@@ -81,12 +82,13 @@ def _stage(cursor, kind: FeedKind, path: Path, today) -> tuple[int, list[tuple[i
                 bad.append((number, "too_long: " + str(len(line)) + " bytes", _readable(line)))
                 continue
             if not line.strip():
+                blank += 1
                 continue  # blank lines carry nothing (a trailing empty line is common)
             try:
                 write_row(parse(line, number, today))
             except LineProblem as problem:
                 bad.append((number, problem.reason, _readable(line)))
-    return number, bad
+    return number, blank, bad
 
 
 def run_corrected_line(kind_name: str, raw: str) -> None:

@@ -78,12 +78,22 @@ def _pesel(value: str, field: str, today: date):
 
 
 def parse_line(line: bytes, number: int, today: date) -> tuple:
+    row = _parse_line(line, number, today)
+    # JSON may escape a NUL ("\u0000"), which PostgreSQL text cannot hold: COPY would fail the file.
+    if b"\\u0000" in line and any("\x00" in value for value in row if isinstance(value, str)):
+        raise LineProblem("invalid_field: NUL character in a value")
+    return row
+
+
+def _parse_line(line: bytes, number: int, today: date) -> tuple:
     try:
         event = _decoder.decode(line)
     except msgspec.ValidationError as error:
         raise LineProblem(f"invalid_field: {error}") from None
     except msgspec.DecodeError as error:
         raise LineProblem(f"invalid_json: {error}") from None
+    except UnicodeDecodeError as error:  # msgspec raises it for bad UTF-8 inside a string
+        raise LineProblem(f"invalid_json: not UTF-8 (byte {error.start})") from None
     match event:
         case Registered():
             insured = _pesel(event.insured_pesel, "insured_pesel", today)
@@ -197,6 +207,10 @@ class ZusInsurance:
         cursor.execute(APPLYING_DDL)
         cursor.execute(_STORE_EVENTS, {"feed_file": feed_file_id, "apply": apply})
         accepted = cursor.rowcount
+        if not apply:
+            # Nothing will read it; ON COMMIT DROP does not fire inside an enclosing transaction
+            # (tests), where the next apply would find the table still there.
+            cursor.execute("DROP TABLE applying")
         cursor.execute("SELECT count(*) FROM zus_insurance_staging")
         (staged,) = cursor.fetchone()
         conflicts = []
