@@ -52,6 +52,7 @@ PEOPLE = [
     DemoPerson("antek", 913, "Antek", "Kowalski", "M", age=(13, 2)),
     DemoPerson("kuba", 914, "Kuba", "Wiśniewski", "M", age=(16, 4), email="kuba.wisniewski@demo.ikp.pl", method=VerificationMethod.E_ID),
     DemoPerson("julia", 915, "Julia", "Wiśniewska", "F", age=(17, 1)),
+    DemoPerson("stas", 916, "Staś", "Wiśniewski", "M", age=(2, 1)),  # his registration is still processing
 ]
 
 STAFF = [

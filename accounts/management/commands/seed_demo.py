@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from accounts import demo as accounts_demo
+from guardianship import demo as guardianship_demo
 
 
 class Command(BaseCommand):
@@ -15,4 +16,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         with transaction.atomic(durable=True):
             people = accounts_demo.seed()
+        # Not inside the block above: the feed runner and the grant service own their
+        # (durable) transactions, as they do for every other caller.
+        guardianship_demo.seed(people)
         self.stdout.write(self.style.SUCCESS(f"Demo world ready: {len(people)} people."))
