@@ -7,7 +7,6 @@ from accounts.notices import active_notices
 
 def portal(request) -> dict:
     """What the layout needs on every page; lazy, so pages that do not use it pay nothing."""
-    user = getattr(request, "user", None)
     return {
         "dev_identity_provider": settings.DEV_IDENTITY_PROVIDER,
         "menu": MENU,

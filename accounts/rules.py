@@ -6,7 +6,6 @@ from datetime import date
 from enum import StrEnum
 
 
-
 class PeselProblem(StrEnum):
     FORMAT = "format"  # not 11 digits
     CHECKSUM = "checksum"
@@ -52,12 +51,16 @@ def parse_pesel(value: str, *, today: date) -> PeselFacts:
     coded_month = int(digits[2:4])
     offset = coded_month - coded_month % 20
     try:
-        birth_date = date(_CENTURY_BY_OFFSET[offset] + int(digits[:2]), coded_month % 20, int(digits[4:6]))
+        birth_date = date(
+            _CENTURY_BY_OFFSET[offset] + int(digits[:2]), coded_month % 20, int(digits[4:6])
+        )
     except (KeyError, ValueError):
         raise InvalidPesel(PeselProblem.DATE) from None
     if birth_date > today:
         raise InvalidPesel(PeselProblem.FUTURE)
-    return PeselFacts(pesel=digits, birth_date=birth_date, sex="F" if int(digits[9]) % 2 == 0 else "M")
+    return PeselFacts(
+        pesel=digits, birth_date=birth_date, sex="F" if int(digits[9]) % 2 == 0 else "M"
+    )
 
 
 def add_months(start: date, months: int) -> date:
@@ -124,5 +127,7 @@ def build_pesel(birth_date: date, *, sex: str, serial: int) -> str:
     century = birth_date.year // 100 * 100
     month = birth_date.month + _CENTURY_OFFSET[century]
     sex_digit = (serial % 5) * 2 + (1 if sex == "M" else 0)
-    body = f"{birth_date.year % 100:02d}{month:02d}{birth_date.day:02d}{serial % 1000:03d}{sex_digit}"
+    body = (
+        f"{birth_date.year % 100:02d}{month:02d}{birth_date.day:02d}{serial % 1000:03d}{sex_digit}"
+    )
     return body + pesel_check_digit(body)

@@ -37,17 +37,31 @@ class QuarantinedLine(models.Model):
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     kind = models.CharField(max_length=32)
-    feed_file = models.ForeignKey(FeedFile, null=True, on_delete=models.SET_NULL, related_name="quarantine")
+    feed_file = models.ForeignKey(
+        FeedFile, null=True, on_delete=models.SET_NULL, related_name="quarantine"
+    )
     file_sha256 = models.CharField(max_length=64)
     line_number = models.PositiveIntegerField()
     reason = models.CharField(max_length=300)
     raw = models.TextField()
     created_at = models.DateTimeField(auto_now_add=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
-    resolved_by = models.ForeignKey("accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    resolved_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("quarantined line")
         verbose_name_plural = _("quarantined lines")
-        constraints = [models.UniqueConstraint(fields=["file_sha256", "line_number"], name="one_quarantine_per_line")]
-        indexes = [models.Index(fields=["kind", "created_at"], name="quarantine_open", condition=Q(resolved_at__isnull=True))]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["file_sha256", "line_number"], name="one_quarantine_per_line"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["kind", "created_at"],
+                name="quarantine_open",
+                condition=Q(resolved_at__isnull=True),
+            )
+        ]

@@ -65,11 +65,15 @@ def ingest_file(kind_name: str, path: Path, *, apply: bool = True) -> IngestResu
         feed_file.quarantined = quarantined
         feed_file.duplicates = lines - blank - accepted - quarantined  # blank lines are no events
         feed_file.finished_at = timezone.now()
-        feed_file.save(update_fields=["lines", "accepted", "quarantined", "duplicates", "finished_at"])
+        feed_file.save(
+            update_fields=["lines", "accepted", "quarantined", "duplicates", "finished_at"]
+        )
     return IngestResult(feed_file.pk, lines, accepted, feed_file.duplicates, quarantined, applied)
 
 
-def _stage(cursor, kind: FeedKind, path: Path, today) -> tuple[int, int, list[tuple[int, str, str]]]:
+def _stage(
+    cursor, kind: FeedKind, path: Path, today
+) -> tuple[int, int, list[tuple[int, str, str]]]:
     """COPY every good line into the staging table; return the line count, the blank lines'
     count and the bad lines."""
     bad: list[tuple[int, str, str]] = []
@@ -97,16 +101,15 @@ def run_corrected_line(kind_name: str, raw: str) -> None:
     kind = get_kind(kind_name)
     today = timezone.localdate()
     row = kind.parse_line(raw.strip().encode(), 0, today)
-    with transaction.atomic(durable=True):
-        with connection.cursor() as cursor:
-            cursor.execute(kind.staging_ddl)
-            with cursor.connection.cursor().copy(kind.copy_sql) as copy:
-                copy.write_row(row)
-            _, conflicts = kind.store(cursor, None, apply=True)
-            if conflicts:
-                raise LineProblem(conflicts[0][1])
-            cursor.execute(f"DROP TABLE {kind.staging_table}")
-            kind.apply(cursor, today=today)
+    with transaction.atomic(durable=True), connection.cursor() as cursor:
+        cursor.execute(kind.staging_ddl)
+        with cursor.connection.cursor().copy(kind.copy_sql) as copy:
+            copy.write_row(row)
+        _, conflicts = kind.store(cursor, None, apply=True)
+        if conflicts:
+            raise LineProblem(conflicts[0][1])
+        cursor.execute(f"DROP TABLE {kind.staging_table}")
+        kind.apply(cursor, today=today)
 
 
 def _with_raw(path: Path, problems: list[tuple[int, str]]) -> list[tuple[int, str, str]]:
@@ -124,10 +127,17 @@ def _with_raw(path: Path, problems: list[tuple[int, str]]) -> list[tuple[int, st
 
 def _readable(line: bytes) -> str:
     # PostgreSQL text cannot hold NUL; invalid UTF-8 is shown with replacement characters.
-    return line[:RAW_KEPT_CHARS].decode("utf-8", errors="replace").replace("\x00", "\ufffd").rstrip("\r\n")
+    return (
+        line[:RAW_KEPT_CHARS]
+        .decode("utf-8", errors="replace")
+        .replace("\x00", "\ufffd")
+        .rstrip("\r\n")
+    )
 
 
-def _quarantine(cursor, kind: FeedKind, feed_file: FeedFile, sha256: str, bad: list[tuple[int, str, str]]) -> None:
+def _quarantine(
+    cursor, kind: FeedKind, feed_file: FeedFile, sha256: str, bad: list[tuple[int, str, str]]
+) -> None:
     if not bad:
         return
     cursor.execute(

@@ -60,7 +60,9 @@ class Cancelled(msgspec.Struct, tag_field="type", tag="event_cancelled"):
     reported_on: date
 
 
-_decoder = msgspec.json.Decoder(Registered | Deregistered | OwnTitleStarted | OwnTitleEnded | Cancelled)
+_decoder = msgspec.json.Decoder(
+    Registered | Deregistered | OwnTitleStarted | OwnTitleEnded | Cancelled
+)
 
 STAGING_COLUMNS = (
     "line_number integer, event_id text, type text, insured_pesel text, person_pesel text, title text,"
@@ -199,7 +201,9 @@ class ZusInsurance:
 
     parse_line = staticmethod(parse_line)
 
-    def store(self, cursor, feed_file_id: int | None, *, apply: bool) -> tuple[int, list[tuple[int, str]]]:
+    def store(
+        self, cursor, feed_file_id: int | None, *, apply: bool
+    ) -> tuple[int, list[tuple[int, str]]]:
         from guardianship.sync import APPLYING_DDL
 
         cursor.execute("ANALYZE zus_insurance_staging")
@@ -216,7 +220,10 @@ class ZusInsurance:
         conflicts = []
         if accepted < staged:  # some ids were known already: check they are true duplicates
             cursor.execute(_CONFLICTS)
-            conflicts = [(n, "id_conflict: event_id already received with other content") for (n,) in cursor.fetchall()]
+            conflicts = [
+                (n, "id_conflict: event_id already received with other content")
+                for (n,) in cursor.fetchall()
+            ]
         return accepted, conflicts
 
     def apply(self, cursor, *, today: date) -> int:

@@ -8,7 +8,9 @@ from django.utils import translation
 def send_access_notice(notice, user, context: dict) -> None:
     with translation.override(user.language or "pl"):
         context = {**context, "portal_url": _portal_url()}
-        subject = render_to_string(f"guardianship/emails/access_{notice.kind}_subject.txt", context).strip()
+        subject = render_to_string(
+            f"guardianship/emails/access_{notice.kind}_subject.txt", context
+        ).strip()
         body = render_to_string(f"guardianship/emails/access_{notice.kind}.txt", context)
     send_mail(subject, body, None, [user.email])
 

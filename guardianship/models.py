@@ -51,7 +51,14 @@ class InsuranceEvent(models.Model):
     reported_on = models.DateField()
     cancels_event_id = models.CharField(max_length=100, blank=True)
     # No index: nothing looks events up by file, and the feed inserts millions of rows.
-    feed_file = models.ForeignKey("feeds.FeedFile", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False)
+    feed_file = models.ForeignKey(
+        "feeds.FeedFile",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+    )
     line_number = models.PositiveIntegerField(null=True, blank=True)
     received_at = models.DateTimeField(auto_now_add=True)
     applied_at = models.DateTimeField(null=True, blank=True)
@@ -61,8 +68,16 @@ class InsuranceEvent(models.Model):
         verbose_name_plural = _("insurance events")
         indexes = [
             models.Index(fields=["person_pesel", "insured_pesel"], name="insevent_pair"),
-            models.Index(fields=["cancels_event_id"], name="insevent_cancels", condition=~Q(cancels_event_id="")),
-            models.Index(fields=["reported_on"], name="insevent_pending", condition=Q(applied_at__isnull=True)),
+            models.Index(
+                fields=["cancels_event_id"],
+                name="insevent_cancels",
+                condition=~Q(cancels_event_id=""),
+            ),
+            models.Index(
+                fields=["reported_on"],
+                name="insevent_pending",
+                condition=Q(applied_at__isnull=True),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -104,8 +119,12 @@ class OwnTitle(models.Model):
 class AutomaticGuardian(models.Model):
     """Who had automatic (insurance) access to a child at the last recompute; for notices."""
 
-    subject = models.OneToOneField(Person, primary_key=True, on_delete=models.CASCADE, related_name="+")
-    guardian = models.ForeignKey(Person, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    subject = models.OneToOneField(
+        Person, primary_key=True, on_delete=models.CASCADE, related_name="+"
+    )
+    guardian = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     computed_on = models.DateField()
 
 
@@ -135,11 +154,15 @@ class AccessGrant(models.Model):
     grantee_pesel = models.CharField(max_length=11)
     grantee_surname = models.CharField(max_length=100)
     legal_guardian_confirmed = models.BooleanField(default=False)
-    granted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     valid_until = models.DateField(null=True, blank=True)  # first day without access
     revoked_at = models.DateTimeField(null=True, blank=True)
-    revoked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("access grant")
@@ -148,7 +171,9 @@ class AccessGrant(models.Model):
         constraints = [
             # One live grant per subject, grantee and kind: adding twice says "already has access".
             models.UniqueConstraint(
-                fields=["subject", "grantee_pesel", "kind"], condition=Q(revoked_at__isnull=True), name="one_live_grant"
+                fields=["subject", "grantee_pesel", "kind"],
+                condition=Q(revoked_at__isnull=True),
+                name="one_live_grant",
             ),
             models.CheckConstraint(
                 condition=~Q(kind="child") | Q(legal_guardian_confirmed=True) | Q(source="support"),
@@ -158,17 +183,23 @@ class AccessGrant(models.Model):
 
 
 class LinkSuspension(models.Model):
-    """"This is not my child": the reporting person's insurance link to the child is suspended."""
+    """ "This is not my child": the reporting person's insurance link to the child is suspended."""
 
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
     subject = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
-    ticket = models.ForeignKey("support.Ticket", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    ticket = models.ForeignKey(
+        "support.Ticket", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     lifted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["person", "subject"], condition=Q(lifted_at__isnull=True), name="one_live_suspension"),
+            models.UniqueConstraint(
+                fields=["person", "subject"],
+                condition=Q(lifted_at__isnull=True),
+                name="one_live_suspension",
+            ),
         ]
 
 
@@ -197,7 +228,9 @@ class AccessLogEntry(models.Model):
 
     id = models.BigAutoField(primary_key=True)
     at = models.DateTimeField(auto_now_add=True, db_index=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     acting_for = models.ForeignKey(Person, null=True, on_delete=models.SET_NULL, related_name="+")
     subject = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="access_log")
     action = models.CharField(max_length=32, choices=Action.choices)
@@ -229,6 +262,13 @@ class AccessNotice(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["recipient", "subject", "kind", "effective_on"], name="one_notice_per_change"),
+            models.UniqueConstraint(
+                fields=["recipient", "subject", "kind", "effective_on"],
+                name="one_notice_per_change",
+            ),
         ]
-        indexes = [models.Index(fields=["created_at"], name="accessnotice_unsent", condition=Q(sent_at__isnull=True))]
+        indexes = [
+            models.Index(
+                fields=["created_at"], name="accessnotice_unsent", condition=Q(sent_at__isnull=True)
+            )
+        ]

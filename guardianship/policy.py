@@ -8,9 +8,9 @@ and `log_access` writes the AccessLogEntry for each read or change. Nothing else
 from dataclasses import dataclass
 from datetime import date
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404
-from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
 from accounts.models import Person, User
@@ -23,7 +23,10 @@ SESSION_KEY = "acting_subject"
 
 def coverage_facts(coverages) -> list[rules.Coverage]:
     return [
-        rules.Coverage(c.insured_id, c.valid_from, c.valid_to, c.reported_on, c.registration_event_id) for c in coverages
+        rules.Coverage(
+            c.insured_id, c.valid_from, c.valid_to, c.reported_on, c.registration_event_id
+        )
+        for c in coverages
     ]
 
 
@@ -33,7 +36,9 @@ def title_periods(titles) -> list[rules.Period]:
 
 def live_grants(on: date):
     """Grants in force on `on` (rules.grant_active as a query)."""
-    return AccessGrant.objects.filter(revoked_at__isnull=True).filter(Q(valid_until__isnull=True) | Q(valid_until__gt=on))
+    return AccessGrant.objects.filter(revoked_at__isnull=True).filter(
+        Q(valid_until__isnull=True) | Q(valid_until__gt=on)
+    )
 
 
 def surname_matches(typed: str, person: Person) -> bool:
@@ -61,14 +66,21 @@ def automatic_guardians(subjects: list[Person], on: date) -> dict[int, int | Non
         titles[t.pesel].append(t)
     return {
         s.pk: rules.automatic_guardian(
-            coverages=coverage_facts(coverages[s.pk]), own_titles=title_periods(titles[s.pesel]), birth_date=s.birth_date, on=on
+            coverages=coverage_facts(coverages[s.pk]),
+            own_titles=title_periods(titles[s.pesel]),
+            birth_date=s.birth_date,
+            on=on,
         )
         for s in subjects
     }
 
 
 def suspended_subject_ids(person: Person) -> set[int]:
-    return set(LinkSuspension.objects.filter(person=person, lifted_at__isnull=True).values_list("subject_id", flat=True))
+    return set(
+        LinkSuspension.objects.filter(person=person, lifted_at__isnull=True).values_list(
+            "subject_id", flat=True
+        )
+    )
 
 
 def accessible_subjects(user: User, *, on: date | None = None) -> list[SubjectAccess]:
@@ -78,8 +90,14 @@ def accessible_subjects(user: User, *, on: date | None = None) -> list[SubjectAc
     me = user.person
     if me is None:
         return []
-    grants = [g for g in grants_to(me, on).select_related("subject") if surname_matches(g.grantee_surname, me)]
-    candidates = {c.member_id: c.member for c in Coverage.objects.filter(insured=me).select_related("member")}
+    grants = [
+        g
+        for g in grants_to(me, on).select_related("subject")
+        if surname_matches(g.grantee_surname, me)
+    ]
+    candidates = {
+        c.member_id: c.member for c in Coverage.objects.filter(insured=me).select_related("member")
+    }
     candidates.update({g.subject_id: g.subject for g in grants})
     candidates.pop(me.pk, None)
     suspended = suspended_subject_ids(me)
@@ -109,7 +127,9 @@ def access_for(user: User, subject: Person, *, on: date | None = None) -> Access
     if me.pk == subject.pk:
         return rules.own_access(subject.birth_date, on)
     kinds = {
-        g.kind for g in grants_to(me, on).filter(subject=subject) if surname_matches(g.grantee_surname, me)
+        g.kind
+        for g in grants_to(me, on).filter(subject=subject)
+        if surname_matches(g.grantee_surname, me)
     }
     guardian = None
     if not rules.is_adult(subject.birth_date, on) and subject.pk not in suspended_subject_ids(me):
@@ -163,7 +183,15 @@ def acting_subject(request, *, need: Level = Level.READ) -> SubjectAccess:
     return SubjectAccess(me, access)
 
 
-def log_access(request_or_user, subject_access: SubjectAccess | Person, action: str, *, target: str = "", acting_for=None, basis: str | None = None):
+def log_access(
+    request_or_user,
+    subject_access: SubjectAccess | Person,
+    action: str,
+    *,
+    target: str = "",
+    acting_for=None,
+    basis: str | None = None,
+):
     """Write one AccessLogEntry. Call inside the service's transaction for changes."""
     user = getattr(request_or_user, "user", request_or_user)
     if isinstance(subject_access, SubjectAccess):

@@ -30,7 +30,9 @@ class Coverage:
     valid_from: date
     valid_to: date | None
     reported_on: date
-    event_id: str = ""  # the registration's id: last tie-break, so the answer never depends on order
+    event_id: str = (
+        ""  # the registration's id: last tie-break, so the answer never depends on order
+    )
 
     def active_on(self, day: date) -> bool:
         return in_force(self.valid_from, self.valid_to, day)
@@ -200,7 +202,9 @@ def diagnose(
     pending = sorted(my_pending_registrations, key=lambda p: p[1])
     if pending:
         valid_from, reported_on = pending[-1]
-        return DiagnosisResult(Diagnosis.PROCESSING, on=valid_from, deadline=sync_deadline(reported_on))
+        return DiagnosisResult(
+            Diagnosis.PROCESSING, on=valid_from, deadline=sync_deadline(reported_on)
+        )
     coverages = list(my_coverages)
     if any(c.active_on(on) for c in coverages):
         return DiagnosisResult(Diagnosis.NOT_DECISIVE)

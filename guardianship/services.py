@@ -11,7 +11,14 @@ from django.utils import timezone
 from accounts.models import Person, User
 from accounts.rules import InvalidPesel, parse_pesel
 from guardianship import rules, tasks
-from guardianship.models import AccessGrant, AccessLogEntry, AccessNotice, Coverage, InsuranceEvent, LinkSuspension
+from guardianship.models import (
+    AccessGrant,
+    AccessLogEntry,
+    AccessNotice,
+    Coverage,
+    InsuranceEvent,
+    LinkSuspension,
+)
 from guardianship.policy import (
     SESSION_KEY,
     SubjectAccess,
@@ -57,7 +64,11 @@ def grant_create(
         facts = parse_pesel(grantee_pesel, today=today)
     except InvalidPesel:
         raise GuardianshipError("invalid_pesel") from None
-    if facts.pesel == subject.pesel or (actor.person is not None and facts.pesel == actor.person.pesel and source != AccessGrant.Source.SUPPORT):
+    if facts.pesel == subject.pesel or (
+        actor.person is not None
+        and facts.pesel == actor.person.pesel
+        and source != AccessGrant.Source.SUPPORT
+    ):
         raise GuardianshipError("self")
     known = Person.objects.filter(pesel=facts.pesel).first()
     if known is not None and not surname_matches(grantee_surname, known):
@@ -99,7 +110,9 @@ def grant_revoke(*, actor: User, subject_access: SubjectAccess, grant: AccessGra
         grant.revoked_by = actor
         grant.save(update_fields=["revoked_at", "revoked_by"])
         action = (
-            AccessLogEntry.Action.GRANT_REVOKED if grant.kind == AccessGrant.Kind.CHILD else AccessLogEntry.Action.AUTHORISATION_REVOKED
+            AccessLogEntry.Action.GRANT_REVOKED
+            if grant.kind == AccessGrant.Kind.CHILD
+            else AccessLogEntry.Action.AUTHORISATION_REVOKED
         )
         log_access(actor, subject_access, action, target=str(grant.public_id))
 
@@ -121,13 +134,18 @@ def account_switch_back(*, request) -> None:
 # --- "Why can't I see my child's account?" -----------------------------------------------------
 
 
-def child_access_diagnose(*, user: User, child: Person, on: date | None = None) -> rules.DiagnosisResult:
+def child_access_diagnose(
+    *, user: User, child: Person, on: date | None = None
+) -> rules.DiagnosisResult:
     """Diagnose `user`'s access to `child` from the user's own coverages and events only."""
     on = on or timezone.localdate()
     me = user.person
     mine = Coverage.objects.filter(insured=me, member=child)
     pending = InsuranceEvent.objects.filter(
-        type="family_member_registered", insured_pesel=me.pesel, person_pesel=child.pesel, applied_at__isnull=True
+        type="family_member_registered",
+        insured_pesel=me.pesel,
+        person_pesel=child.pesel,
+        applied_at__isnull=True,
     ).values_list("valid_from", "reported_on")
     return rules.diagnose(
         my_coverages=coverage_facts(mine),
@@ -141,10 +159,21 @@ def child_access_diagnose(*, user: User, child: Person, on: date | None = None) 
 def diagnosis_as_data(result: rules.DiagnosisResult) -> dict:
     """What a ticket stores about a diagnosis: codes and dates, no one else's data."""
     data = asdict(result)
-    return {key: (value.isoformat() if isinstance(value, date) else str(value) if value is not None else None) for key, value in data.items()}
+    return {
+        key: (
+            value.isoformat()
+            if isinstance(value, date)
+            else str(value)
+            if value is not None
+            else None
+        )
+        for key, value in data.items()
+    }
 
 
-def diagnosis_ticket_open(*, user: User, child: Person | None, result: rules.DiagnosisResult, description: str) -> Ticket:
+def diagnosis_ticket_open(
+    *, user: User, child: Person | None, result: rules.DiagnosisResult, description: str
+) -> Ticket:
     """A support ticket prefilled with the diagnosis the parent was shown."""
     with transaction.atomic(durable=True):
         ticket = Ticket.objects.create(
@@ -155,12 +184,21 @@ def diagnosis_ticket_open(*, user: User, child: Person | None, result: rules.Dia
             diagnosis={"child_access": diagnosis_as_data(result)},
         )
         if child is not None:
-            log_access(user, child, AccessLogEntry.Action.DIAGNOSIS, target=str(ticket.public_id), acting_for=user.person, basis="")
+            log_access(
+                user,
+                child,
+                AccessLogEntry.Action.DIAGNOSIS,
+                target=str(ticket.public_id),
+                acting_for=user.person,
+                basis="",
+            )
     return ticket
 
 
-def not_my_child_report(*, user: User, subject_access: SubjectAccess, description: str = "") -> Ticket:
-    """"This is not my child": suspend this user's insurance link at once and open a ticket.
+def not_my_child_report(
+    *, user: User, subject_access: SubjectAccess, description: str = ""
+) -> Ticket:
+    """ "This is not my child": suspend this user's insurance link at once and open a ticket.
 
     The evidence is what the user's own records show: their coverages of this PESEL.
     """
@@ -179,10 +217,18 @@ def not_my_child_report(*, user: User, subject_access: SubjectAccess, descriptio
     }  # fmt: skip
     with transaction.atomic(durable=True):
         ticket = Ticket.objects.create(
-            category=Ticket.Category.NOT_MY_CHILD, requester=user, person=child, description=description, diagnosis=evidence
+            category=Ticket.Category.NOT_MY_CHILD,
+            requester=user,
+            person=child,
+            description=description,
+            diagnosis=evidence,
         )
-        LinkSuspension.objects.get_or_create(person=me, subject=child, lifted_at=None, defaults={"ticket": ticket})
-        log_access(user, subject_access, AccessLogEntry.Action.NOT_MY_CHILD, target=str(ticket.public_id))
+        LinkSuspension.objects.get_or_create(
+            person=me, subject=child, lifted_at=None, defaults={"ticket": ticket}
+        )
+        log_access(
+            user, subject_access, AccessLogEntry.Action.NOT_MY_CHILD, target=str(ticket.public_id)
+        )
     return ticket
 
 
@@ -193,7 +239,9 @@ def access_notice_context(notice: AccessNotice, user: User) -> dict:
     """What an access e-mail says: which child, since when, the reason in the parent's terms."""
     context = {"notice": notice, "child": notice.subject, "user": user}
     if notice.kind == AccessNotice.Kind.LOST:
-        context["diagnosis"] = child_access_diagnose(user=user, child=notice.subject, on=notice.effective_on)
+        context["diagnosis"] = child_access_diagnose(
+            user=user, child=notice.subject, on=notice.effective_on
+        )
     return context
 
 

@@ -182,7 +182,9 @@ def apply_events(cursor, *, today: date) -> int:
     the children they touch. Serialised by an advisory lock."""
     cursor.execute("SELECT pg_advisory_xact_lock(%s)", [APPLY_LOCK])
     cursor.execute(_CLAIM_PENDING)
-    cursor.execute("SELECT count(*) FROM applying a WHERE a.type <> 'event_cancelled' OR EXISTS (SELECT 1 FROM guardianship_insuranceevent t WHERE t.event_id = a.cancels_event_id)")
+    cursor.execute(
+        "SELECT count(*) FROM applying a WHERE a.type <> 'event_cancelled' OR EXISTS (SELECT 1 FROM guardianship_insuranceevent t WHERE t.event_id = a.cancels_event_id)"
+    )
     (count,) = cursor.fetchone()
     if count:
         cursor.execute("ANALYZE applying")

@@ -29,9 +29,15 @@ class Ticket(models.Model):
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     category = models.CharField(_("category"), max_length=32, choices=Category.choices)
-    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.NEW)
-    requester = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="tickets")
-    person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")  # concerned
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.NEW
+    )
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="tickets"
+    )
+    person = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )  # concerned
     description = models.TextField(_("description"))
     # What the portal showed or found when the ticket was opened (codes and dates, no names).
     diagnosis = models.JSONField(default=dict, blank=True)

@@ -65,7 +65,9 @@ def world(db, parent, granted_guardian, other_parent, stranger, child_16, suppor
     old = make_grant(child, revoked.person, by=parent)
     AccessGrant.objects.filter(pk=old.pk).update(revoked_at="2025-01-01T00:00:00Z")
     insure(parent.person, child_16.person)
-    adult = make_user(person=make_person(born=years_ago(19), first_name="Marek", surname="Kowalski", sex="M"))
+    adult = make_user(
+        person=make_person(born=years_ago(19), first_name="Marek", surname="Kowalski", sex="M")
+    )
     insure(parent.person, adult.person)  # covered since birth, never deregistered: still no access
     TOTP.activate(support_user, generate_totp_secret())
     return {
@@ -119,7 +121,9 @@ def test_matrix_cell(client, world, name, actor):
 
 
 def test_every_subject_scoped_url_has_a_row():
-    covered = {template.split("{")[0] + "{" + template.split("{", 1)[1] for _, _, template, _ in MATRIX}
+    covered = {
+        template.split("{")[0] + "{" + template.split("{", 1)[1] for _, _, template, _ in MATRIX
+    }
     patterns = []
 
     def walk(resolver, prefix=""):
@@ -132,8 +136,12 @@ def test_every_subject_scoped_url_has_a_row():
     walk(get_resolver())
     subject_scoped = [p for p in patterns if "<uuid:public_id>" in p]
     normalised = {
-        "/" + p.replace("<uuid:public_id>", "{x}").replace("<uuid:grant_id>", "{grant}") for p in subject_scoped
+        "/" + p.replace("<uuid:public_id>", "{x}").replace("<uuid:grant_id>", "{grant}")
+        for p in subject_scoped
     }
-    ours = {t.replace("{child}", "{x}").replace("{teen}", "{x}").replace("{adult}", "{x}") for t in covered}
+    ours = {
+        t.replace("{child}", "{x}").replace("{teen}", "{x}").replace("{adult}", "{x}")
+        for t in covered
+    }
     missing = {p for p in normalised if p not in ours and not p.startswith("/obsluga/")}
     assert not missing, f"subject-scoped URLs without a matrix row: {sorted(missing)}"

@@ -26,12 +26,16 @@ def family(parent, other_parent, child):
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_parent_shares_the_childs_account_with_the_other_parent(page, chromium, live_server, family):
+def test_parent_shares_the_childs_account_with_the_other_parent(
+    page, chromium, live_server, family
+):
     parent, other_parent, child = family
     log_in(page, parent)
 
     # Menu → Uprawnienia → Konta Twoich dzieci → switch to the child's account
-    page.get_by_role("navigation", name="Menu główne").get_by_role("link", name="Uprawnienia").click()
+    page.get_by_role("navigation", name="Menu główne").get_by_role(
+        "link", name="Uprawnienia"
+    ).click()
     page.get_by_role("link", name="Konta Twoich dzieci").first.click()
     page.get_by_role("button", name="Przełącz na konto dziecka").click()
     assert child.full_name in page.locator(".ikp-acting-banner").inner_text()

@@ -19,7 +19,9 @@ class Command(BaseCommand):
         try:
             result = ingest_file(kind, path)
         except UnknownFeedKind:
-            raise CommandError(f"Unknown feed kind {kind!r}; known: {', '.join(kind_names())}") from None
+            raise CommandError(
+                f"Unknown feed kind {kind!r}; known: {', '.join(kind_names())}"
+            ) from None
         self.stdout.write(
             f"{kind}: {result.lines} lines, {result.accepted} new, {result.duplicates} already known, "
             f"{result.quarantined} quarantined, {result.applied} applied"
