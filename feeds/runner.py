@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from feeds.kinds import FeedKind, LineProblem, get_kind
 from feeds.models import FeedFile
+from ikp.history import history_context_ensure
 
 MAX_LINE_BYTES = 64 * 1024  # a line longer than this is set aside unread
 RAW_KEPT_CHARS = 2000  # how much of a bad line is kept for staff to read
@@ -51,6 +52,7 @@ def ingest_file(kind_name: str, path: Path, *, apply: bool = True) -> IngestResu
     today = timezone.localdate()
     with transaction.atomic(durable=True):
         with connection.cursor() as cursor:
+            history_context_ensure(cursor, feed=kind.name, feed_file=feed_file.pk)
             cursor.execute(kind.staging_ddl)
             lines, blank, bad = _stage(cursor, kind, path, today)
             _quarantine(cursor, kind, feed_file, sha256, bad)

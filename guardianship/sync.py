@@ -17,8 +17,10 @@ from datetime import date
 from django.db import connection, transaction
 
 from guardianship import tasks
+from ikp.history import history_context_ensure
 
 APPLY_LOCK = 4_711_001  # pg_advisory_xact_lock key for applying insurance events
+ANALYZE_AFTER = 10_000  # events applied at once from which table statistics are refreshed first
 
 APPLYING_DDL = """
 CREATE TEMP TABLE applying (id bigint, event_id text, type text, insured_pesel text, person_pesel text,
@@ -60,23 +62,33 @@ ANALYZE touched_pair;
 ANALYZE touched_title;
 """
 
+# `cancels_event_id <> ''` lets PostgreSQL use the partial index insevent_cancels: without it
+# each lookup may scan every event (quadratic on a large first load, before ANALYZE has run).
 _LIVE = """NOT EXISTS (SELECT 1 FROM guardianship_insuranceevent c
-                       WHERE c.cancels_event_id = {e}.event_id AND c.type = 'event_cancelled')"""
+                       WHERE c.cancels_event_id = {e}.event_id AND c.cancels_event_id <> ''
+                         AND c.type = 'event_cancelled')"""
 
+# Each registration ends at the earliest live deregistration of its pair dated on or after its
+# start (rules.period_end): one sort per pair, registrations before deregistrations of the
+# same day, and the running minimum of the deregistration dates from that row onwards.
 _DERIVE_COVERAGE = f"""
 CREATE TEMP TABLE derived_coverage ON COMMIT DROP AS
-SELECT r.event_id, insured.id AS insured_id, member.id AS member_id, r.valid_from, r.reported_on,
-       (SELECT min(d.valid_to) FROM guardianship_insuranceevent d
-        WHERE d.person_pesel = r.person_pesel AND d.insured_pesel = r.insured_pesel
-          AND d.type = 'family_member_deregistered' AND d.valid_to >= r.valid_from
-          AND {_LIVE.format(e="d")}) AS valid_to
-FROM touched_pair tp
-JOIN guardianship_insuranceevent r
-  ON r.person_pesel = tp.person_pesel AND r.insured_pesel = tp.insured_pesel
- AND r.type = 'family_member_registered'
+SELECT r.event_id, insured.id AS insured_id, member.id AS member_id, r.valid_from, r.reported_on, r.valid_to
+FROM (
+    SELECT e.event_id, e.type, e.insured_pesel, e.person_pesel, e.valid_from, e.reported_on,
+           min(e.valid_to) OVER (
+               PARTITION BY e.insured_pesel, e.person_pesel
+               ORDER BY coalesce(e.valid_from, e.valid_to), e.type = 'family_member_deregistered'
+               ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING) AS valid_to
+    FROM touched_pair tp
+    JOIN guardianship_insuranceevent e
+      ON e.person_pesel = tp.person_pesel AND e.insured_pesel = tp.insured_pesel
+    WHERE e.type IN ('family_member_registered', 'family_member_deregistered') AND {_LIVE.format(e="e")}
+) r
 JOIN accounts_person insured ON insured.pesel = r.insured_pesel
 JOIN accounts_person member ON member.pesel = r.person_pesel
-WHERE {_LIVE.format(e="r")};
+WHERE r.type = 'family_member_registered';
+ANALYZE derived_coverage;
 
 INSERT INTO guardianship_coverage (registration_event_id, insured_id, member_id, valid_from, valid_to, reported_on)
 SELECT event_id, insured_id, member_id, valid_from, valid_to, reported_on FROM derived_coverage
@@ -92,14 +104,18 @@ WHERE c.insured_id = insured.id AND c.member_id = member.id
 
 _DERIVE_TITLES = f"""
 CREATE TEMP TABLE derived_title ON COMMIT DROP AS
-SELECT s.event_id, s.person_pesel, s.title, s.valid_from,
-       (SELECT min(x.valid_to) FROM guardianship_insuranceevent x
-        WHERE x.person_pesel = s.person_pesel AND x.title = s.title AND x.type = 'own_title_ended'
-          AND x.valid_to >= s.valid_from AND {_LIVE.format(e="x")}) AS valid_to
-FROM touched_title tt
-JOIN guardianship_insuranceevent s
-  ON s.person_pesel = tt.person_pesel AND s.title = tt.title AND s.type = 'own_title_started'
-WHERE {_LIVE.format(e="s")};
+SELECT event_id, person_pesel, title, valid_from, valid_to FROM (
+    SELECT e.event_id, e.type, e.person_pesel, e.title, e.valid_from,
+           min(e.valid_to) OVER (
+               PARTITION BY e.person_pesel, e.title
+               ORDER BY coalesce(e.valid_from, e.valid_to), e.type = 'own_title_ended'
+               ROWS BETWEEN CURRENT ROW AND UNBOUNDED FOLLOWING) AS valid_to
+    FROM touched_title tt
+    JOIN guardianship_insuranceevent e ON e.person_pesel = tt.person_pesel AND e.title = tt.title
+    WHERE e.type IN ('own_title_started', 'own_title_ended') AND {_LIVE.format(e="e")}
+) t
+WHERE type = 'own_title_started';
+ANALYZE derived_title;
 
 INSERT INTO guardianship_owntitle (start_event_id, pesel, title, valid_from, valid_to)
 SELECT event_id, person_pesel, title, valid_from, valid_to FROM derived_title
@@ -169,6 +185,14 @@ WHERE e.id = a.id AND e.applied_at IS NULL
 """
 
 
+def _run(cursor, script: str, params: dict | None = None) -> None:
+    """Run a script of statements separated by ";" at line ends, one execute each (so that
+    each gets planned with the statistics the previous ones left)."""
+    for statement in script.split(";\n"):
+        if statement.strip():
+            cursor.execute(statement, params)
+
+
 def insurance_apply_pending(*, today: date) -> int:
     """Apply every stored event still waiting; return how many were applied."""
     with transaction.atomic(durable=True), connection.cursor() as cursor:
@@ -181,6 +205,7 @@ def apply_events(cursor, *, today: date) -> int:
     by the caller, e.g. the feed's store step) plus every event still waiting, then recompute
     the children they touch. Serialised by an advisory lock."""
     cursor.execute("SELECT pg_advisory_xact_lock(%s)", [APPLY_LOCK])
+    history_context_ensure(cursor, job="insurance_apply")
     cursor.execute(_CLAIM_PENDING)
     cursor.execute(
         "SELECT count(*) FROM applying a WHERE a.type <> 'event_cancelled' OR EXISTS (SELECT 1 FROM guardianship_insuranceevent t WHERE t.event_id = a.cancels_event_id)"
@@ -188,10 +213,18 @@ def apply_events(cursor, *, today: date) -> int:
     (count,) = cursor.fetchone()
     if count:
         cursor.execute("ANALYZE applying")
-        cursor.execute(_TOUCHED)
-        cursor.execute(_DERIVE_COVERAGE)
-        cursor.execute(_DERIVE_TITLES)
-        cursor.execute(_SUBJECTS_OF_TOUCHED)
+        if count >= ANALYZE_AFTER:
+            # A large load inside one transaction: without fresh statistics the planner still
+            # believes the tables hold what they held before and picks nested scans.
+            cursor.execute("ANALYZE guardianship_insuranceevent")
+            cursor.execute("ANALYZE accounts_person")
+        _run(cursor, _TOUCHED)
+        _run(cursor, _DERIVE_COVERAGE)
+        _run(cursor, _DERIVE_TITLES)
+        if count >= ANALYZE_AFTER:
+            cursor.execute("ANALYZE guardianship_coverage")
+            cursor.execute("ANALYZE guardianship_owntitle")
+        _run(cursor, _SUBJECTS_OF_TOUCHED)
         _recompute(cursor, today)
         cursor.execute(_MARK_APPLIED)
         for table in ("touched_pair", "touched_title", "derived_coverage", "derived_title"):
@@ -203,8 +236,9 @@ def apply_events(cursor, *, today: date) -> int:
 
 def _recompute(cursor, today: date) -> None:
     """Recompute the automatic guardian of the subjects in `touched_subject`; record notices."""
+    history_context_ensure(cursor, job="guardianship_recompute")
     cursor.execute("ANALYZE touched_subject")
-    cursor.execute(_RECOMPUTE, {"today": today})
+    _run(cursor, _RECOMPUTE, {"today": today})
     cursor.execute("DROP TABLE guardian_now")
     cursor.execute("DROP TABLE touched_subject")
 
@@ -249,7 +283,7 @@ def guardianship_daily(*, today: date) -> None:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [APPLY_LOCK])
         cursor.execute(_DUE_TODAY, {"today": today})
         _recompute(cursor, today)
-        cursor.execute(_TURNING_ADULT, {"today": today})
+        _run(cursor, _TURNING_ADULT, {"today": today})
         transaction.on_commit(tasks.send_access_notices.delay)
 
 
