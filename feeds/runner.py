@@ -53,6 +53,8 @@ def ingest_file(kind_name: str, path: Path, *, apply: bool = True) -> IngestResu
     with transaction.atomic(durable=True):
         with connection.cursor() as cursor:
             history_context_ensure(cursor, feed=kind.name, feed_file=feed_file.pk)
+            # Sorts and hashes over a whole file stay in memory instead of spilling to disk.
+            cursor.execute("SET LOCAL work_mem = '64MB'")
             cursor.execute(kind.staging_ddl)
             lines, blank, bad = _stage(cursor, kind, path, today)
             _quarantine(cursor, kind, feed_file, sha256, bad)

@@ -165,12 +165,7 @@ WITH stored AS (
          cancels_event_id, feed_file_id, line_number, received_at, applied_at)
     SELECT event_id, type, insured_pesel, person_pesel, title, valid_from, valid_to, reported_on,
            cancels_event_id, %(feed_file)s, line_number, now(),
-           CASE WHEN NOT %(apply)s THEN NULL
-                WHEN type = 'event_cancelled'
-                     AND NOT EXISTS (SELECT 1 FROM guardianship_insuranceevent t WHERE t.event_id = s.cancels_event_id)
-                     AND NOT EXISTS (SELECT 1 FROM zus_insurance_staging t WHERE t.event_id = s.cancels_event_id)
-                THEN NULL
-                ELSE now() END
+           CASE WHEN %(apply)s THEN now() END
     FROM zus_insurance_staging s
     ORDER BY line_number
     ON CONFLICT (event_id) DO NOTHING
@@ -178,6 +173,13 @@ WITH stored AS (
 )
 INSERT INTO applying
 SELECT id, event_id, type, insured_pesel, person_pesel, title, cancels_event_id FROM stored
+"""
+
+_WAITING_CANCELLATIONS = """
+UPDATE guardianship_insuranceevent e SET applied_at = NULL
+FROM applying a
+WHERE e.id = a.id AND a.type = 'event_cancelled'
+  AND NOT EXISTS (SELECT 1 FROM guardianship_insuranceevent t WHERE t.event_id = a.cancels_event_id)
 """
 
 # A known id arriving with different content is not a duplicate but a conflict: set aside.
@@ -211,6 +213,10 @@ class ZusInsurance:
         cursor.execute(APPLYING_DDL)
         cursor.execute(_STORE_EVENTS, {"feed_file": feed_file_id, "apply": apply})
         accepted = cursor.rowcount
+        if apply:
+            # A cancellation whose target has not arrived (in any file) waits: one index probe
+            # per cancellation stored now, rather than a scan of the staging table each.
+            cursor.execute(_WAITING_CANCELLATIONS)
         if not apply:
             # Nothing will read it; ON COMMIT DROP does not fire inside an enclosing transaction
             # (tests), where the next apply would find the table still there.

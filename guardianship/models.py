@@ -50,14 +50,16 @@ class InsuranceEvent(models.Model):
     valid_to = models.DateField(null=True, blank=True)
     reported_on = models.DateField()
     cancels_event_id = models.CharField(max_length=100, blank=True)
-    # No index: nothing looks events up by file, and the feed inserts millions of rows.
+    # No index and no constraint: it only records where an event came from, and the feed inserts
+    # millions of rows (each FK check costs at commit).
     feed_file = models.ForeignKey(
         "feeds.FeedFile",
         null=True,
         blank=True,
-        on_delete=models.SET_NULL,
+        on_delete=models.DO_NOTHING,  # no constraint: nothing to cascade; files are never deleted
         related_name="+",
         db_index=False,
+        db_constraint=False,
     )
     line_number = models.PositiveIntegerField(null=True, blank=True)
     received_at = models.DateTimeField(auto_now_add=True)

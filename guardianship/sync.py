@@ -88,6 +88,10 @@ FROM (
 JOIN accounts_person insured ON insured.pesel = r.insured_pesel
 JOIN accounts_person member ON member.pesel = r.person_pesel
 WHERE r.type = 'family_member_registered';
+-- Indexed: the DELETE below probes it per coverage row whenever the planner misjudges the
+-- pair join as one row (it does: insured and member are estimated independently), and
+-- without an index each probe reads the whole table (minutes for 50,000 coverages).
+CREATE INDEX ON derived_coverage (event_id);
 ANALYZE derived_coverage;
 
 INSERT INTO guardianship_coverage (registration_event_id, insured_id, member_id, valid_from, valid_to, reported_on)
@@ -115,6 +119,7 @@ SELECT event_id, person_pesel, title, valid_from, valid_to FROM (
     WHERE e.type IN ('own_title_started', 'own_title_ended') AND {_LIVE.format(e="e")}
 ) t
 WHERE type = 'own_title_started';
+CREATE INDEX ON derived_title (event_id);
 ANALYZE derived_title;
 
 INSERT INTO guardianship_owntitle (start_event_id, pesel, title, valid_from, valid_to)
@@ -144,7 +149,7 @@ SELECT s.id AS subject_id,
             ELSE (SELECT c.insured_id FROM guardianship_coverage c
                   WHERE c.member_id = s.id AND c.valid_from <= %(today)s
                     AND (c.valid_to IS NULL OR c.valid_to >= %(today)s)
-                  ORDER BY c.valid_from DESC, c.reported_on DESC, c.registration_event_id DESC
+                  ORDER BY c.valid_from DESC, c.reported_on DESC, c.registration_event_id COLLATE "C" DESC
                   LIMIT 1)
        END AS guardian_id
 FROM touched_subject ts JOIN accounts_person s ON s.id = ts.id;
