@@ -56,6 +56,7 @@ class GrantForm(forms.Form):
             "surname",
             _("We could not confirm this person: check the surname and PESEL."),
         ),
+        "minor": ("pesel", _("This person is under 18: only an adult can be given access.")),
     }
 
     def clean_surname(self) -> str:

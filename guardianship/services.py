@@ -56,7 +56,8 @@ def grant_create(
     CHILD grants need the granter's confirmation that the grantee is the child's legal guardian
     (support's grants record that documents were checked instead) and end on the 18th birthday.
     A grantee with no login yet gets access when they first log in with a matching surname.
-    Refusals: invalid_pesel, self (granting oneself), surname_mismatch, already, confirm_required.
+    Refusals: invalid_pesel, self (granting oneself), minor, surname_mismatch, already,
+    confirm_required.
     """
     subject = subject_access.subject
     today = timezone.localdate()
@@ -70,6 +71,8 @@ def grant_create(
         and source != AccessGrant.Source.SUPPORT
     ):
         raise GuardianshipError("self")
+    if not rules.is_adult(facts.birth_date, today):
+        raise GuardianshipError("minor")  # a guardian or an authorised person is an adult
     known = Person.objects.filter(pesel=facts.pesel).first()
     if known is not None and not surname_matches(grantee_surname, known):
         raise GuardianshipError("surname_mismatch")

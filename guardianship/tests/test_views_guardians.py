@@ -524,3 +524,21 @@ def test_a_grant_of_another_child_cannot_be_revoked_through_this_one(
     assert client.post(revoke_url(granted_child, other_grant)).status_code == 404
     assert client.post(revoke_url(granted_child, authorisation)).status_code == 404
     assert AccessGrant.objects.filter(revoked_at__isnull=False).count() == 0
+
+
+def test_it_refuses_a_minor_as_guardian(client, parent, insured_child):
+    from conftest import make_person, years_ago
+    from guardianship.models import AccessGrant
+
+    teen = make_person(born=years_ago(15), first_name="Ala", surname="Nowak")
+    client.force_login(parent)
+
+    response = client.post(
+        f"/uprawnienia/dzieci/{insured_child.public_id}/opiekunowie/",
+        {"surname": "Nowak", "pesel": teen.pesel, "legal_guardian_confirmed": "on"},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+
+    assert response.status_code == 200
+    assert "only an adult can be given access" in response.content.decode()
+    assert not AccessGrant.objects.filter(grantee_pesel=teen.pesel).exists()
