@@ -1,11 +1,15 @@
 """Error pages: our layout, Polish first, no personal data, never themselves an error."""
 
 from django.test import RequestFactory
+from django.utils import translation
 from django.views.defaults import server_error
 
 
 def test_the_500_page_renders_standalone_in_polish():
-    response = server_error(RequestFactory().get("/"))
+    # As after LocaleMiddleware for a visitor without a preference; earlier tests in this
+    # thread may have left English active.
+    with translation.override("pl"):
+        response = server_error(RequestFactory().get("/"))
 
     assert response.status_code == 500
     assert "IKP — Internetowe Konto Pacjenta" in response.content.decode()
