@@ -8,12 +8,9 @@ line's own page shows its raw text, which staff need to correct it (it goes back
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from functools import wraps
 from uuid import UUID
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
@@ -22,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from accounts.roles import SUPPORT_GROUP
+from accounts.decorators import support_staff_required
 from feeds.forms import CorrectedLineForm
 from feeds.kinds import LineProblem, UnknownFeedKind
 from feeds.models import FeedFile, QuarantinedLine
@@ -55,20 +52,6 @@ def reason_parts(reason: str) -> tuple[str, str]:
     return (str(label), detail.strip()) if label else (reason, "")
 
 
-def support_staff_required(view):
-    """Support desk pages: the support group or a superuser; other logins get 403."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs):
-        user = request.user
-        if not (user.is_superuser or user.groups.filter(name=SUPPORT_GROUP).exists()):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
 @dataclass(frozen=True)
 class PendingEvent:
     event_id: str
@@ -99,15 +82,22 @@ def sync_monitor(request: HttpRequest) -> HttpResponse:
     counts = InsuranceEvent.objects.aggregate(
         pending=Count("pk", filter=Q(applied_at__isnull=True)),
         applied=Count("pk", filter=Q(applied_at__isnull=False)),
-        applied_last_day=Count("pk", filter=Q(applied_at__gte=timezone.now() - timedelta(hours=24))),
+        applied_last_day=Count(
+            "pk", filter=Q(applied_at__gte=timezone.now() - timedelta(hours=24))
+        ),
     )
     # Only the columns shown: no PESEL is ever loaded for this page.
-    pending = InsuranceEvent.objects.filter(applied_at__isnull=True).only("event_id", "type", "reported_on")
+    pending = InsuranceEvent.objects.filter(applied_at__isnull=True).only(
+        "event_id", "type", "reported_on"
+    )
     oldest = pending.order_by("reported_on", "pk").first()
-    late = pending.filter(reported_on__lte=today - timedelta(days=NEAR_DEADLINE_DAYS)).order_by("reported_on", "pk")
+    late = pending.filter(reported_on__lte=today - timedelta(days=NEAR_DEADLINE_DAYS)).order_by(
+        "reported_on", "pk"
+    )
     open_lines = QuarantinedLine.objects.filter(resolved_at__isnull=True)
     page = Paginator(
-        open_lines.select_related("feed_file").order_by("-created_at", "line_number", "pk"), LINES_PER_PAGE
+        open_lines.select_related("feed_file").order_by("-created_at", "line_number", "pk"),
+        LINES_PER_PAGE,
     ).get_page(request.GET.get("strona"))
     for line in page:
         line.reason_label, line.reason_detail = reason_parts(line.reason)
@@ -117,7 +107,9 @@ def sync_monitor(request: HttpRequest) -> HttpResponse:
         "late": [_pending_event(event, today) for event in late[:LATE_LISTED]],
         "near_days": NEAR_DEADLINE_DAYS,
         "deadline_days": SYNC_DEADLINE_DAYS,
-        "quarantine_by_kind": open_lines.values("kind").annotate(count=Count("pk")).order_by("kind"),
+        "quarantine_by_kind": open_lines.values("kind")
+        .annotate(count=Count("pk"))
+        .order_by("kind"),
         "page": page,
         "feed_files": FeedFile.objects.order_by("-started_at", "-pk")[:FEED_FILES_LISTED],
     }
@@ -128,8 +120,12 @@ def sync_monitor(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def quarantined_line(request: HttpRequest, public_id: UUID) -> HttpResponse:
     """A set-aside line: staff correct its text and run it again as its feed would."""
-    line = get_object_or_404(QuarantinedLine.objects.select_related("feed_file", "resolved_by"), public_id=public_id)
-    form = CorrectedLineForm(request.POST if request.method == "POST" else None, initial={"line": line.raw})
+    line = get_object_or_404(
+        QuarantinedLine.objects.select_related("feed_file", "resolved_by"), public_id=public_id
+    )
+    form = CorrectedLineForm(
+        request.POST if request.method == "POST" else None, initial={"line": line.raw}
+    )
     if request.method == "POST":
         if line.resolved_at is not None:
             messages.info(request, _("This line has already been resolved; nothing was run again."))
@@ -138,9 +134,13 @@ def quarantined_line(request: HttpRequest, public_id: UUID) -> HttpResponse:
             try:
                 run_corrected_line(line.kind, form.cleaned_data["line"])
             except LineProblem as problem:
-                form.add_error("line", ": ".join(part for part in reason_parts(problem.reason) if part))
+                form.add_error(
+                    "line", ": ".join(part for part in reason_parts(problem.reason) if part)
+                )
             except UnknownFeedKind:
-                form.add_error("line", _("This feed kind is no longer known; the line cannot be run."))
+                form.add_error(
+                    "line", _("This feed kind is no longer known; the line cannot be run.")
+                )
             else:
                 line.resolved_at = timezone.now()
                 line.resolved_by = request.user
