@@ -105,14 +105,8 @@ def accessible_subjects(user: User, *, on: date | None = None) -> list[SubjectAc
     result = []
     for subject in candidates.values():
         kinds = {g.kind for g in grants if g.subject_id == subject.pk}
-        access = rules.decide_access(
-            is_self=False,
-            subject_birth_date=subject.birth_date,
-            on=on,
-            automatic_guardian=guardians[subject.pk] == me.pk and subject.pk not in suspended,
-            child_grant=AccessGrant.Kind.CHILD in kinds,
-            authorisation=AccessGrant.Kind.AUTHORISATION in kinds,
-        )
+        is_guardian = guardians[subject.pk] == me.pk and subject.pk not in suspended
+        access = _decide_for_other(subject, on, automatic_guardian=is_guardian, grant_kinds=kinds)
         if access.can_read:
             result.append(SubjectAccess(subject, access))
     return sorted(result, key=lambda item: (item.subject.birth_date, item.subject.first_name))
@@ -134,13 +128,20 @@ def access_for(user: User, subject: Person, *, on: date | None = None) -> Access
     guardian = None
     if not rules.is_adult(subject.birth_date, on) and subject.pk not in suspended_subject_ids(me):
         guardian = automatic_guardians([subject], on)[subject.pk]
+    return _decide_for_other(subject, on, automatic_guardian=guardian == me.pk, grant_kinds=kinds)
+
+
+def _decide_for_other(
+    subject: Person, on: date, *, automatic_guardian: bool, grant_kinds: set[str]
+) -> Access:
+    """rules.decide_access for someone other than the user, from the facts the callers load."""
     return rules.decide_access(
         is_self=False,
         subject_birth_date=subject.birth_date,
         on=on,
-        automatic_guardian=guardian == me.pk,
-        child_grant=AccessGrant.Kind.CHILD in kinds,
-        authorisation=AccessGrant.Kind.AUTHORISATION in kinds,
+        automatic_guardian=automatic_guardian,
+        child_grant=AccessGrant.Kind.CHILD in grant_kinds,
+        authorisation=AccessGrant.Kind.AUTHORISATION in grant_kinds,
     )
 
 
