@@ -323,7 +323,8 @@ def test_the_12_hours_count_from_the_login_not_from_the_first_page_after_it(clie
     start = datetime(2025, 3, 3, 7, 0, tzinfo=WARSAW)
     with time_machine.travel(start, tick=False) as traveller:
         password_login(client, parent.email)
-        traveller.shift(timedelta(minutes=14))
+        traveller.shift(timedelta(minutes=14))  # the first page, inside the 15 idle minutes
+        assert is_logged_in(client)
         for _ in range(12 * 6 - 2):  # active until 11 h 54 min after login
             traveller.shift(timedelta(minutes=10))
             assert is_logged_in(client)
