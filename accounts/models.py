@@ -24,7 +24,7 @@ class Person(models.Model):
         MALE = "M", _("male")
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    pesel = models.CharField("PESEL", max_length=11, unique=True)
+    pesel = models.CharField("PESEL", max_length=11)  # unique: see Meta (no `_like` index)
     first_name = models.CharField(_("first name"), max_length=100)
     surname = models.CharField(_("surname"), max_length=100)
     birth_date = models.DateField(_("birth date"))
@@ -34,6 +34,7 @@ class Person(models.Model):
         verbose_name = _("person")
         verbose_name_plural = _("people")
         constraints = [
+            models.UniqueConstraint(fields=["pesel"], name="person_pesel_unique"),
             models.CheckConstraint(condition=Q(pesel__regex=r"^[0-9]{11}$"), name="person_pesel_11_digits"),
         ]
 

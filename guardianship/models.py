@@ -41,7 +41,7 @@ class InsuranceEvent(models.Model):
     the person's name. `applied_at` is empty while the event waits to be applied.
     """
 
-    event_id = models.CharField(max_length=100, unique=True)
+    event_id = models.CharField(max_length=100)  # unique: see Meta (no `_like` index)
     type = models.CharField(max_length=32, choices=EventType.choices)
     insured_pesel = models.CharField(max_length=11, blank=True)
     person_pesel = models.CharField(max_length=11, blank=True)
@@ -68,6 +68,9 @@ class InsuranceEvent(models.Model):
     class Meta:
         verbose_name = _("insurance event")
         verbose_name_plural = _("insurance events")
+        # A UniqueConstraint rather than unique=True: the latter adds a second (LIKE) index on
+        # the column that no query uses and every feed row pays for.
+        constraints = [models.UniqueConstraint(fields=["event_id"], name="insevent_event_id_unique")]
         indexes = [
             models.Index(fields=["person_pesel", "insured_pesel"], name="insevent_pair"),
             models.Index(
@@ -90,7 +93,7 @@ class InsuranceEvent(models.Model):
 class Coverage(models.Model):
     """A family-member coverage derived from one registration (and the deregistration ending it)."""
 
-    registration_event_id = models.CharField(max_length=100, unique=True)
+    registration_event_id = models.CharField(max_length=100)  # unique: see Meta
     insured = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="coverages_given")
     # Indexed by (member, insured) below; a separate member index would only slow the feed.
     member = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="coverages", db_index=False)
@@ -101,6 +104,9 @@ class Coverage(models.Model):
     class Meta:
         verbose_name = _("family-member coverage")
         verbose_name_plural = _("family-member coverages")
+        constraints = [
+            models.UniqueConstraint(fields=["registration_event_id"], name="coverage_registration_unique")
+        ]
         indexes = [models.Index(fields=["member", "insured"])]  # `insured` has its FK index
 
 
@@ -108,7 +114,7 @@ class Coverage(models.Model):
 class OwnTitle(models.Model):
     """A child's own insurance title (apprenticeship, juvenile job, nursing allowance, pension)."""
 
-    start_event_id = models.CharField(max_length=100, unique=True)
+    start_event_id = models.CharField(max_length=100)  # unique: see Meta
     pesel = models.CharField(max_length=11, db_index=True)
     title = models.CharField(max_length=32, choices=OwnTitleKind.choices)
     valid_from = models.DateField()
@@ -117,16 +123,22 @@ class OwnTitle(models.Model):
     class Meta:
         verbose_name = _("own insurance title")
         verbose_name_plural = _("own insurance titles")
+        constraints = [models.UniqueConstraint(fields=["start_event_id"], name="owntitle_start_unique")]
 
 
 class AutomaticGuardian(models.Model):
-    """Who had automatic (insurance) access to a child at the last recompute; for notices."""
+    """Who had automatic (insurance) access to a child at the last recompute; for notices.
+
+    Derived rows, written only by guardianship/sync.py from a join on accounts_person, so the
+    foreign keys are not checked by the database (a first load writes one row per child and
+    the deferred checks cost seconds at commit); Django still cascades a deleted Person.
+    """
 
     subject = models.OneToOneField(
-        Person, primary_key=True, on_delete=models.CASCADE, related_name="+"
+        Person, primary_key=True, on_delete=models.CASCADE, related_name="+", db_constraint=False
     )
     guardian = models.ForeignKey(
-        Person, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        Person, null=True, blank=True, on_delete=models.CASCADE, related_name="+", db_constraint=False
     )
     computed_on = models.DateField()
 
@@ -255,8 +267,10 @@ class AccessNotice(models.Model):
         ENDING = "ending", _("access ends soon")
         TURNING_ADULT = "turning_adult", _("the child turns 18 in a month")
 
-    recipient = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
-    subject = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    # Not checked by the database, as AutomaticGuardian's: written set-based by the sync from
+    # a join on accounts_person.
+    recipient = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    subject = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+", db_constraint=False)
     kind = models.CharField(max_length=16, choices=Kind.choices)
     effective_on = models.DateField()
     created_at = models.DateTimeField(auto_now_add=True)
