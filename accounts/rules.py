@@ -1,9 +1,9 @@
 """Pure identity and calendar rules: values in, values out. No ORM, no clock."""
 
 import calendar
-from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from typing import NamedTuple
 
 
 class PeselProblem(StrEnum):
@@ -19,8 +19,9 @@ class InvalidPesel(ValueError):
         self.problem = problem
 
 
-@dataclass(frozen=True)
-class PeselFacts:
+class PeselFacts(NamedTuple):
+    """A valid PESEL's facts. A named tuple: the feeds build millions of these."""
+
     pesel: str
     birth_date: date
     sex: str  # "F" or "M", from the tenth digit
@@ -28,6 +29,7 @@ class PeselFacts:
 
 _PESEL_WEIGHTS = (1, 3, 7, 9, 1, 3, 7, 9, 1, 3)
 _CENTURY_BY_OFFSET = {80: 1800, 0: 1900, 20: 2000, 40: 2100, 60: 2200}
+_ZERO = ord("0")
 
 
 def pesel_check_digit(first_ten: str) -> str:
@@ -39,28 +41,34 @@ def parse_pesel(value: str, *, today: date) -> PeselFacts:
 
     The month carries the century: +80 for 1800s, +0 for 1900s, +20 for 2000s, +40 for
     2100s, +60 for 2200s. Written out rather than through stdnum because the feeds call it
-    millions of times; a property test keeps it equal to stdnum's. Future dates (which stdnum
+    millions of times (the checksum works on the ASCII codes: a third of the time of the
+    per-digit sum); a property test keeps it equal to stdnum's. Future dates (which stdnum
     accepts) are refused: a real person cannot have one.
     """
     digits = (value or "").strip()
     # isascii(): str.isdigit() also accepts Arabic-Indic, full-width and superscript digits.
     if len(digits) != 11 or not (digits.isascii() and digits.isdigit()):
         raise InvalidPesel(PeselProblem.FORMAT)
-    if pesel_check_digit(digits[:10]) != digits[10]:
+    b = digits.encode("ascii")
+    # The weights 1 3 7 9 1 3 7 9 1 3 applied to the codes; 44 = the weights' sum, times "0".
+    weighted = (
+        b[0] + b[4] + b[8] + 3 * (b[1] + b[5] + b[9]) + 7 * (b[2] + b[6]) + 9 * (b[3] + b[7])
+    )
+    if (44 * _ZERO - weighted) % 10 != b[10] - _ZERO:
         raise InvalidPesel(PeselProblem.CHECKSUM)
-    coded_month = int(digits[2:4])
+    coded_month = (b[2] - _ZERO) * 10 + b[3] - _ZERO
     offset = coded_month - coded_month % 20
     try:
         birth_date = date(
-            _CENTURY_BY_OFFSET[offset] + int(digits[:2]), coded_month % 20, int(digits[4:6])
+            _CENTURY_BY_OFFSET[offset] + (b[0] - _ZERO) * 10 + b[1] - _ZERO,
+            coded_month % 20,
+            (b[4] - _ZERO) * 10 + b[5] - _ZERO,
         )
     except (KeyError, ValueError):
         raise InvalidPesel(PeselProblem.DATE) from None
     if birth_date > today:
         raise InvalidPesel(PeselProblem.FUTURE)
-    return PeselFacts(
-        pesel=digits, birth_date=birth_date, sex="F" if int(digits[9]) % 2 == 0 else "M"
-    )
+    return PeselFacts(digits, birth_date, "M" if b[9] & 1 else "F")
 
 
 def add_months(start: date, months: int) -> date:

@@ -10,6 +10,7 @@ DJANGO_ENV selects the defaults:
 from datetime import timedelta
 from pathlib import Path
 
+import pghistory
 import pgtrigger
 from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
@@ -114,6 +115,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # and the context row touched once per statement. Row-level triggers cost ~50 µs a row in the
 # feeds' set-based writes (a subtransaction and a context upsert per row); see bench/README.md.
 PGHISTORY_LEVEL = pgtrigger.Statement
+# History rows keep the ids a tracked row pointed at, unindexed: history is read by object
+# (pgh_obj) or by context, and each extra index is paid by every bulk write.
+PGHISTORY_FOREIGN_KEY_FIELD = pghistory.ForeignKey(db_index=False)
+PGHISTORY_OBJ_FIELD = pghistory.ObjForeignKey(db_index=True)
+PGHISTORY_CONTEXT_FIELD = pghistory.ContextForeignKey(db_index=True)
 
 # --- Cache, sessions ---------------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL", None if PRODUCTION else "" if DJANGO_ENV == "development" else "redis://127.0.0.1:6379/0")
