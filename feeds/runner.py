@@ -53,8 +53,9 @@ def ingest_file(kind_name: str, path: Path, *, apply: bool = True) -> IngestResu
     with transaction.atomic(durable=True):
         with connection.cursor() as cursor:
             history_context_ensure(cursor, feed=kind.name, feed_file=feed_file.pk)
-            # Sorts and hashes over a whole file stay in memory instead of spilling to disk.
-            cursor.execute("SET LOCAL work_mem = '64MB'")
+            # Sorts and hashes over a whole file (a million lines, as many people) stay in
+            # memory instead of spilling to disk; one ingest runs at a time per kind.
+            cursor.execute("SET LOCAL work_mem = '256MB'")
             cursor.execute(kind.staging_ddl)
             lines, blank, bad = _stage(cursor, kind, path, today)
             _quarantine(cursor, kind, feed_file, sha256, bad)

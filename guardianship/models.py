@@ -94,9 +94,17 @@ class Coverage(models.Model):
     """A family-member coverage derived from one registration (and the deregistration ending it)."""
 
     registration_event_id = models.CharField(max_length=100)  # unique: see Meta
-    insured = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="coverages_given")
+    # Written only by guardianship/sync.py from a join on accounts_person, so the references
+    # hold by construction and are not re-checked by the database: a first load derives
+    # hundreds of thousands of coverages, and the deferred checks cost ~10 µs each at commit.
+    # Django's PROTECT still stops deleting a person who has coverages.
+    insured = models.ForeignKey(
+        Person, on_delete=models.PROTECT, related_name="coverages_given", db_constraint=False
+    )
     # Indexed by (member, insured) below; a separate member index would only slow the feed.
-    member = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="coverages", db_index=False)
+    member = models.ForeignKey(
+        Person, on_delete=models.PROTECT, related_name="coverages", db_index=False, db_constraint=False
+    )
     valid_from = models.DateField()
     valid_to = models.DateField(null=True, blank=True)  # last day covered; empty: open
     reported_on = models.DateField()
@@ -269,7 +277,10 @@ class AccessNotice(models.Model):
 
     # Not checked by the database, as AutomaticGuardian's: written set-based by the sync from
     # a join on accounts_person.
-    recipient = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    # Indexed as the first column of one_notice_per_change.
+    recipient = models.ForeignKey(
+        Person, on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
     subject = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+", db_constraint=False)
     kind = models.CharField(max_length=16, choices=Kind.choices)
     effective_on = models.DateField()
