@@ -24,7 +24,7 @@ class Person(models.Model):
         MALE = "M", _("male")
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    pesel = models.CharField("PESEL", max_length=11)  # unique: see Meta (no `_like` index)
+    pesel = models.CharField("PESEL", max_length=11, db_collation="C")  # unique: see Meta
     first_name = models.CharField(_("first name"), max_length=100)
     surname = models.CharField(_("surname"), max_length=100)
     birth_date = models.DateField(_("birth date"))

@@ -64,9 +64,11 @@ _decoder = msgspec.json.Decoder(
     Registered | Deregistered | OwnTitleStarted | OwnTitleEnded | Cancelled
 )
 
+# Identifier columns in the "C" collation, as the tables they are joined with (models.py).
 STAGING_COLUMNS = (
-    "line_number integer, event_id text, type text, insured_pesel text, person_pesel text, title text,"
-    " valid_from date, valid_to date, reported_on date, cancels_event_id text,"
+    'line_number integer, event_id text COLLATE "C", type text, insured_pesel text COLLATE "C",'
+    ' person_pesel text COLLATE "C", title text COLLATE "C",'
+    ' valid_from date, valid_to date, reported_on date, cancels_event_id text COLLATE "C",'
     " insured_first_name text, insured_surname text, insured_birth_date date, insured_sex text,"
     " member_first_name text, member_surname text, member_birth_date date, member_sex text"
 )

@@ -23,8 +23,9 @@ APPLY_LOCK = 4_711_001  # pg_advisory_xact_lock key for applying insurance event
 ANALYZE_AFTER = 10_000  # events applied at once from which table statistics are refreshed first
 
 APPLYING_DDL = """
-CREATE TEMP TABLE applying (id bigint, event_id text, type text, insured_pesel text, person_pesel text,
-                            title text, cancels_event_id text) ON COMMIT DROP
+CREATE TEMP TABLE applying (id bigint, event_id text COLLATE "C", type text, insured_pesel text COLLATE "C",
+                            person_pesel text COLLATE "C", title text COLLATE "C",
+                            cancels_event_id text COLLATE "C") ON COMMIT DROP
 """
 
 # Events left waiting by an earlier run: stored without applying, or a cancellation whose
