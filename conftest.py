@@ -187,6 +187,66 @@ def granted_child(insured_child, parent, granted_guardian) -> Person:
     return insured_child
 
 
+@pytest.fixture
+def celery_eager():
+    """Tasks queued on commit run in this process (their effect, e.g. a mail, is asserted);
+    the dispatch through Redis to a real worker is tested in tests/test_celery_worker.py."""
+    from ikp.celery import app
+
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = False
+
+
+# --- HPV vaccination -------------------------------------------------------------------------------
+
+_vaccination_serial = itertools.count(1)
+
+
+def hpv9():
+    """The HPV9 vaccine the data migration seeds (with the 2024-09-01 programme)."""
+    from vaccinations.models import Vaccine
+
+    return Vaccine.objects.get(code="HPV9")
+
+
+def make_clinic(*, name: str = "Przychodnia Zdrowie", city: str = "Warszawa", staff=()):
+    from vaccinations.models import Clinic
+
+    n = next(_vaccination_serial)
+    clinic = Clinic.objects.create(code=f"POZ-{n:04d}", name=name, city=city, address=f"ul. Lipowa {n}")
+    clinic.staff.add(*staff)
+    return clinic
+
+
+def make_slot(clinic, *, starts_at=None, days_ahead: int = 7, hour: int = 10, minute: int = 0):
+    """A published HPV9 slot; by default a week from now at 10:00 Warsaw time."""
+    from datetime import datetime, time, timedelta
+
+    from vaccinations.models import Slot
+
+    if starts_at is None:
+        day = timezone.localdate() + timedelta(days=days_ahead)
+        starts_at = timezone.make_aware(datetime.combine(day, time(hour, minute)))
+    return Slot.objects.create(
+        slot_id=f"test-slot-{next(_vaccination_serial)}", clinic=clinic, vaccine=hpv9(), starts_at=starts_at
+    )
+
+
+def record_dose(person: Person, *, on: date, clinic=None, visit_open: bool = False, dose_number: int | None = None):
+    """A dose of HPV9 given on `on`, as the immunization feed would record it."""
+    from vaccinations.models import Immunization
+
+    if dose_number is None:
+        dose_number = Immunization.objects.filter(person=person).count() + 1
+    clinic = clinic or make_clinic()
+    return Immunization.objects.create(
+        record_id=f"test-dose-{next(_vaccination_serial)}", person=person, vaccine=hpv9(), dose_number=dose_number,
+        administered_on=on, clinic_code=clinic.code, clinic=clinic,
+        visit_status="open" if visit_open else "completed",
+    )
+
+
 # --- URL coverage (tests/url_coverage.py) ------------------------------------------------------
 
 

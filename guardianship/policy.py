@@ -162,6 +162,18 @@ def subject_for(request, public_id, *, need: Level = Level.READ) -> SubjectAcces
     return SubjectAccess(subject, access)
 
 
+def resource_for(request, queryset, public_id, *, subject_field: str, need: Level = Level.READ):
+    """A subject's resource named in a URL (an appointment, a document): (resource, SubjectAccess)
+    if the user may act for its subject, else 404 (or 403 read-only) exactly as subject_for."""
+    resource = queryset.filter(public_id=public_id).select_related(subject_field).first()
+    if resource is None:
+        raise Http404
+    subject = getattr(resource, subject_field)
+    access = access_for(request.user, subject)
+    _require(access, need)
+    return resource, SubjectAccess(subject, access)
+
+
 def acting_subject(request, *, need: Level = Level.READ) -> SubjectAccess:
     """The account open in this session (the user's own unless they switched to another).
 

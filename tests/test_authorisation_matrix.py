@@ -1,4 +1,4 @@
-"""The authorisation matrix: every subject-scoped URL of the guardianship pages × every actor.
+"""The authorisation matrix: every subject-scoped URL × every actor.
 
 One table says what each actor gets. A guardianship URL that takes a subject's id and has no
 row here fails `test_every_subject_scoped_url_has_a_row`, so a page added later cannot skip
@@ -11,8 +11,9 @@ import pytest
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.urls import get_resolver
 
-from conftest import insure, make_grant, make_person, make_user, years_ago
+from conftest import hpv9, insure, make_clinic, make_grant, make_person, make_slot, make_user, years_ago
 from guardianship.models import AccessGrant, AccessLogEntry
+from vaccinations.models import Appointment
 
 ACTORS = ["insuring_parent", "granted_guardian", "revoked_grantee", "other_parent", "stranger",
           "child_16", "adult_child", "support", "anonymous"]  # fmt: skip
@@ -53,6 +54,15 @@ MATRIX = [
      _row()),  # guardians' access ended on the 18th birthday; an adult has no guardian list
     ("adult_switch_to", "post", "/uprawnienia/dzieci/{adult}/przelacz/",
      _row(adult_child=OK)),
+    # HPV vaccination: the child's appointment, booked by the insuring parent.
+    ("appointment", "get", "/profilaktyka/szczepienia/wizyty/{appointment}/",
+     _row(insuring_parent=OK, granted_guardian=OK)),
+    ("appointment_cancel_page", "get", "/profilaktyka/szczepienia/wizyty/{appointment}/odwolaj/",
+     _row(insuring_parent=OK, granted_guardian=OK)),
+    ("appointment_cancel", "post", "/profilaktyka/szczepienia/wizyty/{appointment}/odwolaj/",
+     _row(insuring_parent=OK, granted_guardian=OK)),
+    ("teen_appointment_cancel", "post", "/profilaktyka/szczepienia/wizyty/{teen_appointment}/odwolaj/",
+     _row(insuring_parent=OK, child_16=FORBIDDEN)),  # 16+ sees their own, changes nothing
 ]  # fmt: skip
 
 
@@ -70,6 +80,13 @@ def world(db, parent, granted_guardian, other_parent, stranger, child_16, suppor
     )
     insure(parent.person, adult.person)  # covered since birth, never deregistered: still no access
     TOTP.activate(support_user, generate_totp_secret())
+    clinic = make_clinic()
+    appointment = Appointment.objects.create(
+        child=child, slot=make_slot(clinic), vaccine=hpv9(), dose_number=1, booked_by=parent
+    )
+    teen_appointment = Appointment.objects.create(
+        child=child_16.person, slot=make_slot(clinic, hour=11), vaccine=hpv9(), dose_number=2, booked_by=parent
+    )
     return {
         "users": {
             "insuring_parent": parent, "granted_guardian": granted_guardian, "revoked_grantee": revoked,
@@ -77,7 +94,8 @@ def world(db, parent, granted_guardian, other_parent, stranger, child_16, suppor
             "support": support_user, "anonymous": None,
         },
         "ids": {"child": child.public_id, "teen": child_16.person.public_id, "adult": adult.person.public_id,
-                "grant": grant.public_id},
+                "grant": grant.public_id, "appointment": appointment.public_id,
+                "teen_appointment": teen_appointment.public_id},
         "new_guardian": make_person(born=date(1960, 6, 6), first_name="Jerzy", surname="Nowy", sex="M"),
     }  # fmt: skip
 
@@ -141,6 +159,7 @@ def test_every_subject_scoped_url_has_a_row():
     }
     ours = {
         t.replace("{child}", "{x}").replace("{teen}", "{x}").replace("{adult}", "{x}")
+        .replace("{appointment}", "{x}").replace("{teen_appointment}", "{x}")
         for t in covered
     }
     missing = {p for p in normalised if p not in ours and not p.startswith("/obsluga/")}

@@ -1,0 +1,40 @@
+"""Vaccination e-mails: subject and text templates, in the recipient's language."""
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.template.loader import render_to_string
+from django.utils import translation
+
+from vaccinations.models import Appointment
+
+APPOINTMENT_KINDS = ("booked", "cancelled", "withdrawn")
+
+
+def render_mail(template: str, context: dict, language: str) -> tuple[str, str]:
+    """(subject, body) of vaccinations/emails/<template>[_subject].txt in `language`."""
+    with translation.override(language or "pl"):
+        context = {**context, "portal_url": settings.PORTAL_BASE_URL.rstrip("/")}
+        subject = render_to_string(f"vaccinations/emails/{template}_subject.txt", context).strip()
+        body = render_to_string(f"vaccinations/emails/{template}.txt", context)
+    return subject, body
+
+
+def appointment_mail_send(*, appointment_id: int, kind: str) -> bool:
+    """Tell the person who booked; False when there is nobody to tell."""
+    if kind not in APPOINTMENT_KINDS:
+        raise ValueError(kind)
+    appointment = (
+        Appointment.objects.select_related("booked_by", "child", "slot__clinic", "vaccine")
+        .filter(pk=appointment_id)
+        .first()
+    )
+    if appointment is None or not appointment.booked_by.email:
+        return False
+    user = appointment.booked_by
+    subject, body = render_mail(
+        f"appointment_{kind}",
+        {"appointment": appointment, "child": appointment.child, "slot": appointment.slot},
+        user.language,
+    )
+    send_mail(subject, body, None, [user.email])
+    return True

@@ -1,0 +1,481 @@
+"""HPV vaccination workflows: what a child may book, booking without overselling, cancelling,
+rescheduling, and the clinic side (publishing and withdrawing slots, recording doses, closing
+visits). Each writing service owns one durable transaction and writes its audit row in it.
+
+Booking follows pretix's protocol (STYLE.md): lock the child's row, then the slot's row, re-read
+what decides (the slot's bookings, the child's doses and appointment), judge with the pure
+rule on the slot's date, insert. Two partial unique constraints back it up. A lock not granted
+within LOCK_TIMEOUT becomes "busy, try again", never a 500.
+"""
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Person, User
+from guardianship.models import AccessLogEntry
+from guardianship.policy import SubjectAccess, log_access
+from support.models import Ticket
+from vaccinations import rules, tasks
+from vaccinations.models import Appointment, Clinic, Immunization, Programme, Slot, Vaccine
+
+LOCK_TIMEOUT = "3s"  # a booker waits this long for a slot another booker holds
+
+
+class BookingRefused(Exception):
+    """A booking, cancellation or clinic action that cannot happen; `message` says why."""
+
+    def __init__(self, code: str, message, eligibility: rules.Eligibility | None = None):
+        super().__init__(code)
+        self.code = code
+        self.message = message
+        self.eligibility = eligibility
+
+
+def programmes_of(vaccine: Vaccine) -> list[rules.Programme]:
+    return [
+        p.as_rule()
+        for p in Programme.objects.filter(vaccine=vaccine).select_related("vaccine").order_by("pk")
+    ]
+
+
+def doses_of(child: Person, vaccine: Vaccine) -> list[Immunization]:
+    return list(
+        Immunization.objects.filter(person=child, vaccine=vaccine)
+        .select_related("clinic")
+        .order_by("administered_on", "dose_number")
+    )
+
+
+def active_appointment(child: Person, vaccine: Vaccine) -> Appointment | None:
+    return (
+        Appointment.objects.filter(child=child, vaccine=vaccine, status=Appointment.Status.BOOKED)
+        .select_related("slot__clinic")
+        .first()
+    )
+
+
+def slot_day(slot: Slot) -> date:
+    return timezone.localtime(slot.starts_at).date()
+
+
+@dataclass(frozen=True)
+class VaccinationState:
+    """What the child's Szczepienia page shows for one vaccine."""
+
+    vaccine: Vaccine
+    doses: list[Immunization]
+    appointment: Appointment | None
+    next_step: rules.Eligibility  # judged today, ignoring the appointment
+
+    @property
+    def open_visit(self) -> Immunization | None:
+        return next(
+            (d for d in reversed(self.doses) if d.visit_status == Immunization.VisitStatus.OPEN),
+            None,
+        )
+
+
+def vaccination_state(*, child: Person, vaccine: Vaccine, today: date) -> VaccinationState:
+    doses = doses_of(child, vaccine)
+    return VaccinationState(
+        vaccine=vaccine,
+        doses=doses,
+        appointment=active_appointment(child, vaccine),
+        next_step=rules.booking_window(
+            vaccine_code=vaccine.code,
+            birth_date=child.birth_date,
+            doses=[d.as_rule() for d in doses],
+            programmes=programmes_of(vaccine),
+            today=today,
+        ),
+    )
+
+
+def _judge(
+    child: Person, vaccine: Vaccine, on: date, *, appointment: Appointment | None
+) -> rules.Eligibility:
+    return rules.eligibility(
+        vaccine_code=vaccine.code,
+        birth_date=child.birth_date,
+        doses=[d.as_rule() for d in doses_of(child, vaccine)],
+        appointment=(
+            rules.BookedAppointment(
+                on=slot_day(appointment.slot), dose_number=appointment.dose_number
+            )
+            if appointment
+            else None
+        ),
+        programmes=programmes_of(vaccine),
+        on=on,
+    )
+
+
+# The next-step reasons that carry a booking window (now or later); others offer no slot.
+_WINDOW_REASONS = {
+    rules.Reason.FIRST_DOSE,
+    rules.Reason.NEXT_DOSE,
+    rules.Reason.TOO_YOUNG,
+    rules.Reason.NEXT_TOO_EARLY,
+}
+
+
+def open_slots(*, vaccine: Vaccine, now: datetime):
+    """Published, future, unbooked slots of a vaccine, soonest first."""
+    booked = Appointment.objects.filter(slot=OuterRef("pk"), status=Appointment.Status.BOOKED)
+    return (
+        Slot.objects.filter(vaccine=vaccine, withdrawn_at__isnull=True, starts_at__gt=now)
+        .exclude(Exists(booked))
+        .select_related("clinic")
+        .order_by("starts_at", "pk")
+    )
+
+
+def bookable_slots(
+    *,
+    child: Person,
+    vaccine: Vaccine,
+    now: datetime,
+    city: str = "",
+    ignore_appointment: bool = False,
+):
+    """(slots, step): the slots this child may take, soonest first, as a queryset (the view
+    paginates it), and the rule's verdict for today that bounds them.
+
+    Eligibility depends only on the slot's day, inside the window the rule gives: the window
+    becomes a date filter in SQL. A programme change inside the window is the one case the
+    filter cannot see; the confirm step judges the slot's own day again (judge_slot), so such
+    a slot is refused with its reason rather than booked.
+    """
+    today = timezone.localdate(now)
+    current = None if ignore_appointment else active_appointment(child, vaccine)
+    step = _judge(child, vaccine, today, appointment=current)
+    if step.reason not in _WINDOW_REASONS:
+        return Slot.objects.none(), step
+    slots = open_slots(vaccine=vaccine, now=now)
+    if step.opens_on:
+        slots = slots.filter(starts_at__date__gte=step.opens_on)
+    if step.closes_on:
+        slots = slots.filter(starts_at__date__lte=step.closes_on)
+    if city:
+        slots = slots.filter(clinic__city__iexact=city)
+    return slots, step
+
+
+def judge_slot(
+    *, child: Person, slot: Slot, ignore: Appointment | None = None
+) -> rules.Eligibility:
+    """The rule's verdict for booking `slot` (on its own day); `ignore`: the appointment
+    being moved."""
+    current = active_appointment(child, slot.vaccine)
+    if ignore is not None and current is not None and current.pk == ignore.pk:
+        current = None
+    return _judge(child, slot.vaccine, slot_day(slot), appointment=current)
+
+
+def cities_with_slots(*, vaccine: Vaccine, now: datetime) -> list[str]:
+    return list(
+        open_slots(vaccine=vaccine, now=now)
+        .order_by()
+        .values_list("clinic__city", flat=True)
+        .distinct()
+        .order_by("clinic__city")
+    )
+
+
+def open_visit_ticket_open(*, by: User, subject: SubjectAccess, state: VaccinationState) -> Ticket:
+    """An ikp-pomoc ticket for the FAQ's first problem, carrying what the parent was shown."""
+    dose = state.open_visit
+    clinic = dose.clinic.name if dose.clinic else dose.clinic_code
+    with transaction.atomic(durable=True):
+        ticket = Ticket.objects.create(
+            category=Ticket.Category.HPV_BOOKING,
+            requester=by,
+            person=subject.subject,
+            description=_(
+                "Dose %(dose)s of %(vaccine)s given on %(date)s is recorded, but %(clinic)s has not closed"
+                " the visit, so the next dose cannot be booked."
+            )
+            % {
+                "dose": dose.dose_number,
+                "vaccine": state.vaccine.name,
+                "date": dose.administered_on.strftime("%d.%m.%Y"),
+                "clinic": clinic,
+            },
+            diagnosis={
+                "hpv_eligibility": {
+                    "reason": rules.Reason.OPEN_VISIT.value,
+                    "vaccine": state.vaccine.code,
+                    "dose_number": dose.dose_number,
+                    "administered_on": dose.administered_on.isoformat(),
+                    "clinic_code": dose.clinic_code,
+                    "clinic_name": clinic,
+                }
+            },
+        )
+        log_access(
+            by, subject, AccessLogEntry.Action.VIEW_VACCINATIONS, target=str(ticket.public_id)
+        )
+    return ticket
+
+
+def _lock_timeout() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
+
+
+def _lock_child(child: Person) -> None:
+    # Serialises one child's bookings: the second of two parents booking at once re-reads the
+    # first one's appointment instead of racing to the unique constraint.
+    Person.objects.select_for_update().filter(pk=child.pk).values_list("pk", flat=True).get()
+
+
+def _busy() -> BookingRefused:
+    return BookingRefused(
+        "busy", _("Many people are booking right now. Please try again in a moment.")
+    )
+
+
+def _slot_taken() -> BookingRefused:
+    return BookingRefused(
+        "slot_taken", _("Someone else has just booked this term. Please choose another one.")
+    )
+
+
+def appointment_book(
+    *,
+    by: User,
+    subject: SubjectAccess,
+    slot_public_id,
+    request_token: uuid.UUID | None = None,
+    replacing: Appointment | None = None,
+    now: datetime | None = None,
+) -> Appointment:
+    """Book the slot for the child (or move `replacing` to it). Raises BookingRefused.
+
+    The same `request_token` twice (a double submit) returns the first booking.
+    """
+    now = now or timezone.now()
+    child = subject.subject
+    try:
+        with transaction.atomic(durable=True):
+            _lock_timeout()
+            if request_token and (
+                done := Appointment.objects.filter(request_token=request_token).first()
+            ):
+                if done.child_id != child.pk:
+                    raise BookingRefused(
+                        "token_reused", _("This form was already used. Please start again.")
+                    )
+                return done
+            _lock_child(child)
+            slot = (
+                Slot.objects.select_for_update(of=("self",))
+                .select_related("vaccine", "clinic")
+                .filter(public_id=slot_public_id)
+                .first()
+            )
+            if slot is None or slot.withdrawn_at is not None or slot.starts_at <= now:
+                raise BookingRefused(
+                    "slot_gone", _("This term is no longer available. Please choose another one.")
+                )
+            if Appointment.objects.filter(slot=slot, status=Appointment.Status.BOOKED).exists():
+                raise _slot_taken()
+            current = active_appointment(child, slot.vaccine)
+            if replacing is not None:
+                if current is None or current.pk != replacing.pk:
+                    raise BookingRefused(
+                        "not_current",
+                        _("This appointment has changed meanwhile. Please check it again."),
+                    )
+                current = None  # judged as if moved; cancelled below
+            verdict = _judge(child, slot.vaccine, slot_day(slot), appointment=current)
+            if not verdict.eligible:
+                raise BookingRefused(verdict.reason.value, verdict.message, verdict)
+            if replacing is not None:
+                _cancel(replacing, Appointment.CancelReason.RESCHEDULED, now)
+            appointment = Appointment.objects.create(
+                child=child,
+                slot=slot,
+                vaccine=slot.vaccine,
+                dose_number=verdict.dose_number,
+                booked_by=by,
+                request_token=request_token,
+            )
+            log_access(
+                by,
+                subject,
+                AccessLogEntry.Action.BOOK_VACCINATION,
+                target=str(appointment.public_id),
+            )
+            tasks.send_appointment_mail.delay_on_commit(appointment.pk, "booked")
+            return appointment
+    except OperationalError as error:
+        if getattr(error, "sqlstate", None) == "55P03" or "lock timeout" in str(error):
+            raise _busy() from None
+        raise
+    except IntegrityError:
+        # The constraints caught what the locks should have: a race we did not foresee.
+        raise _slot_taken() from None
+
+
+def _cancel(appointment: Appointment, reason: str, now: datetime) -> None:
+    appointment.status = Appointment.Status.CANCELLED
+    appointment.cancel_reason = reason
+    appointment.cancelled_at = now
+    appointment.save(update_fields=["status", "cancel_reason", "cancelled_at"])
+
+
+def appointment_cancel(*, by: User, subject: SubjectAccess, appointment: Appointment) -> None:
+    """The parent cancels; the slot is free again at once."""
+    with transaction.atomic(durable=True):
+        locked = Appointment.objects.select_for_update().get(pk=appointment.pk)
+        if locked.status != Appointment.Status.BOOKED:
+            raise BookingRefused("not_booked", _("This appointment is no longer booked."))
+        _cancel(locked, Appointment.CancelReason.BY_GUARDIAN, timezone.now())
+        log_access(
+            by, subject, AccessLogEntry.Action.CANCEL_VACCINATION, target=str(locked.public_id)
+        )
+        tasks.send_appointment_mail.delay_on_commit(locked.pk, "cancelled")
+
+
+# --- Clinic side --------------------------------------------------------------------------------
+
+
+def clinics_of(user: User):
+    return Clinic.objects.filter(staff=user).order_by("city", "name")
+
+
+def slot_publish(
+    *,
+    by: User,
+    clinic: Clinic,
+    vaccine: Vaccine,
+    starts_at: datetime,
+    duration_minutes: int,
+    count: int = 1,
+) -> list[Slot]:
+    """Publish `count` consecutive slots from `starts_at` (one child each)."""
+    if starts_at <= timezone.now():
+        raise BookingRefused("past", _("A term must start in the future."))
+    with transaction.atomic(durable=True):
+        return Slot.objects.bulk_create(
+            [
+                Slot(
+                    slot_id=f"staff-{uuid.uuid4()}",
+                    clinic=clinic,
+                    vaccine=vaccine,
+                    starts_at=starts_at + timedelta(minutes=duration_minutes * n),
+                    duration_minutes=duration_minutes,
+                    source=Slot.Source.STAFF,
+                )
+                for n in range(count)
+            ]
+        )
+
+
+def slot_withdraw(*, slot: Slot, now: datetime | None = None) -> list[int]:
+    """Withdraw a slot; an appointment on it is cancelled and its parent told (the ids of the
+    cancelled appointments are returned). Idempotent."""
+    now = now or timezone.now()
+    with transaction.atomic(durable=True):
+        locked = Slot.objects.select_for_update().get(pk=slot.pk)
+        if locked.withdrawn_at is None:
+            locked.withdrawn_at = now
+            locked.save(update_fields=["withdrawn_at"])
+        return cancel_bookings_of_withdrawn(Q(pk=locked.pk), now)
+
+
+def cancel_bookings_of_withdrawn(slots: Q, now: datetime) -> list[int]:
+    """Inside a transaction: cancel the booked appointments on withdrawn slots matching
+    `slots`; queue a mail to each booker. The clinic-slots feed calls it too."""
+    cancelled = list(
+        Appointment.objects.select_for_update()
+        .filter(
+            status=Appointment.Status.BOOKED,
+            slot__in=Slot.objects.filter(slots, withdrawn_at__isnull=False),
+        )
+        .values_list("pk", flat=True)
+    )
+    Appointment.objects.filter(pk__in=cancelled).update(
+        status=Appointment.Status.CANCELLED,
+        cancel_reason=Appointment.CancelReason.SLOT_WITHDRAWN,
+        cancelled_at=now,
+    )
+    for pk in cancelled:
+        tasks.send_appointment_mail.delay_on_commit(pk, "withdrawn")
+    return cancelled
+
+
+def immunization_record(
+    *,
+    by: User,
+    clinic: Clinic,
+    child: Person,
+    vaccine: Vaccine,
+    administered_on: date,
+    close_visit: bool,
+) -> Immunization:
+    """Clinic staff record a dose given at their clinic; the dose number follows the record."""
+    if administered_on > timezone.localdate():
+        raise BookingRefused("future", _("A dose cannot be recorded with a future date."))
+    with transaction.atomic(durable=True):
+        _lock_child(child)
+        number = Immunization.objects.filter(person=child, vaccine=vaccine).count() + 1
+        dose = Immunization.objects.create(
+            record_id=f"staff-{uuid.uuid4()}",
+            person=child,
+            vaccine=vaccine,
+            dose_number=number,
+            administered_on=administered_on,
+            clinic_code=clinic.code,
+            clinic=clinic,
+            visit_status=Immunization.VisitStatus.COMPLETED
+            if close_visit
+            else Immunization.VisitStatus.OPEN,
+            closed_at=timezone.now() if close_visit else None,
+        )
+        # The appointment the dose was given at is done: it no longer blocks the next booking.
+        Appointment.objects.filter(
+            child=child,
+            vaccine=vaccine,
+            status=Appointment.Status.BOOKED,
+            slot__starts_at__date__lte=administered_on,
+        ).update(status=Appointment.Status.DONE)
+        log_access(
+            by,
+            child,
+            AccessLogEntry.Action.CLINIC_RECORD_DOSE,
+            target=str(dose.public_id),
+            basis="clinic",
+        )
+        return dose
+
+
+def visit_close(*, by: User, clinic: Clinic, dose: Immunization) -> None:
+    with transaction.atomic(durable=True):
+        updated = Immunization.objects.filter(
+            pk=dose.pk, clinic=clinic, visit_status=Immunization.VisitStatus.OPEN
+        ).update(visit_status=Immunization.VisitStatus.COMPLETED, closed_at=timezone.now())
+        if updated:
+            log_access(
+                by,
+                dose.person,
+                AccessLogEntry.Action.CLINIC_CLOSE_VISIT,
+                target=str(dose.public_id),
+                basis="clinic",
+            )
+
+
+def open_visits(clinic: Clinic):
+    """The clinic's doses whose visit is still open, oldest first."""
+    return (
+        Immunization.objects.filter(clinic=clinic, visit_status=Immunization.VisitStatus.OPEN)
+        .select_related("person", "vaccine")
+        .order_by("administered_on", "pk")
+    )
