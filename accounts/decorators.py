@@ -4,7 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 
-from accounts.roles import SUPPORT_GROUP
+from accounts.roles import CLINIC_STAFF_GROUP, SUPPORT_GROUP
 from accounts.services import current_verification
 
 
@@ -21,16 +21,26 @@ def verified_identity_required(view):
     return wrapper
 
 
-def support_staff_required(view):
-    """Staff pages of the ikp-pomoc desk (/obsluga/): the support group or a superuser; other
+def _group_required(group: str, *, superuser: bool):
+    """Staff pages (/obsluga/): members of `group` (and superusers when `superuser`); other
     logins get 403. MFA for these accounts is enforced by RequireMfaForStaffMiddleware."""
 
-    @login_required
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        user = request.user
-        if not (user.is_superuser or user.groups.filter(name=SUPPORT_GROUP).exists()):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
+    def decorator(view):
+        @login_required
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            user = request.user
+            if not ((superuser and user.is_superuser) or user.groups.filter(name=group).exists()):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
 
-    return wrapper
+        return wrapper
+
+    return decorator
+
+
+# The ikp-pomoc desk: the support group or a superuser.
+support_staff_required = _group_required(SUPPORT_GROUP, superuser=True)
+# Clinic pages: clinic staff only. A superuser is on no clinic's staff, and clinic pages show
+# only the user's own clinics, so admins work on clinics in /admin/ instead.
+clinic_staff_required = _group_required(CLINIC_STAFF_GROUP, superuser=False)

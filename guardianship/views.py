@@ -36,6 +36,7 @@ BASIS_LABELS = {
     Basis.GRANT: gettext_lazy("added as guardian"),
     Basis.AUTHORISATION: gettext_lazy("authorisation"),
     "support": gettext_lazy("ikp-pomoc support"),
+    "clinic": gettext_lazy("vaccination clinic"),
 }
 
 
@@ -95,6 +96,8 @@ class LogRow:
 def log_row(entry: AccessLogEntry, viewer: User) -> LogRow:
     if entry.actor_id is not None and entry.actor_id == viewer.pk:
         who = _("You")
+    elif entry.basis == "clinic":
+        who = _("Clinic staff")
     elif entry.basis == "support" or (entry.actor is not None and entry.actor.person is None):
         who = _("ikp-pomoc support")
     elif entry.actor is None:

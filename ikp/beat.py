@@ -12,5 +12,6 @@ BEAT_SCHEDULE: dict[str, dict] = {
     },
     "feeds-poll-inbox": {"task": "feeds.tasks.poll_inbox", "schedule": 60.0},
     "guardianship-daily": {"task": "guardianship.tasks.guardianship_daily", "schedule": crontab(minute=5, hour=0)},
+    "vaccinations-daily": {"task": "vaccinations.tasks.vaccinations_daily", "schedule": crontab(minute=30, hour=7)},
     "guardianship-send-access-notices": {"task": "guardianship.tasks.send_access_notices", "schedule": 300.0},
 }

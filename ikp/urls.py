@@ -19,6 +19,7 @@ urlpatterns = [
     path("", include("records.urls")),
     path("", include("sickleaves.urls")),
     path("", include("vaccinations.urls")),
+    path("", include("vaccinations.urls_clinic")),
     path("", include("support.urls")),
     path("", include("feeds.urls")),
 ]
