@@ -42,9 +42,11 @@ class FeedKind(Protocol):
 
 
 def _registry() -> dict[str, FeedKind]:
+    from feeds.clinic_slots import ClinicSlots
+    from feeds.immunization import Immunizations
     from feeds.zus_insurance import ZusInsurance
 
-    kinds: list[FeedKind] = [ZusInsurance()]
+    kinds: list[FeedKind] = [ZusInsurance(), ClinicSlots(), Immunizations()]
     return {kind.name: kind for kind in kinds}
 
 

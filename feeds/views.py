@@ -41,7 +41,13 @@ REASONS = {
     "same_person": _("The insured person and the family member are the same person"),
     "self_cancel": _("The event cancels itself"),
     "too_long": _("The line is too long"),
-    "id_conflict": _("This event_id was already received with other content"),
+    "id_conflict": _("This identifier was already received with other content"),
+    "unknown_vaccine": _("The vaccine code is not known"),
+    "unknown_slot": _("No term with this slot_id was published"),
+    "slot_booked": _("A child is booked on this term, so it cannot be moved"),
+    "slot_withdrawn": _("This term was withdrawn and cannot be published again"),
+    "unknown_person": _("No person with this PESEL yet: run the line again once the person is known"),
+    "duplicate_dose": _("This dose is already recorded under another record_id"),
 }
 
 

@@ -429,7 +429,7 @@ def test_a_correction_reusing_a_known_event_id_with_other_content_is_refused(sup
     response = support_client.post(line_url(quarantined), {"line": registration(known)}, **EN)
 
     assert response.status_code == 200
-    assert "This event_id was already received with other content" in html(response)
+    assert "This identifier was already received with other content" in html(response)
     quarantined.refresh_from_db()
     assert quarantined.resolved_at is None
     assert InsuranceEvent.objects.count() == 1
