@@ -8,6 +8,7 @@ from django.db import transaction
 
 from accounts import demo as accounts_demo
 from guardianship import demo as guardianship_demo
+from vaccinations import demo as vaccinations_demo
 
 
 class Command(BaseCommand):
@@ -18,5 +19,9 @@ class Command(BaseCommand):
             people = accounts_demo.seed()
         # Not inside the block above: the feed runner and the grant service own their
         # (durable) transactions, as they do for every other caller.
+        # Vaccinations before guardianship: its insurance file (the children it adds) must be
+        # applied before guardianship leaves Staś's registration pending, or applying it
+        # would take that pending event with it (guardianship/demo.py, load_insurance).
+        vaccinations_demo.seed(people)
         guardianship_demo.seed(people)
         self.stdout.write(self.style.SUCCESS(f"Demo world ready: {len(people)} people."))
