@@ -265,6 +265,9 @@ def appointment_book(
     try:
         with transaction.atomic(durable=True):
             _lock_timeout()
+            _lock_child(child)
+            # After the child's lock: the second request of a double submit waits for the first
+            # to commit, then finds its appointment by the form's token and returns it.
             if request_token and (
                 done := Appointment.objects.filter(request_token=request_token).first()
             ):
@@ -273,7 +276,6 @@ def appointment_book(
                         "token_reused", _("This form was already used. Please start again.")
                     )
                 return done
-            _lock_child(child)
             slot = (
                 Slot.objects.select_for_update(of=("self",))
                 .select_related("vaccine", "clinic")

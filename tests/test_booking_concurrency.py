@@ -1,0 +1,222 @@
+"""Booking under concurrency: parallel bookers against real PostgreSQL (issue #4, point 5).
+
+After pretix's `test_order_creation_locking`: real threads, each on its own database
+connection, released together by a Barrier, calling the real service. The rows must be
+committed for the other connections to see them, hence `transaction=True`.
+
+The control test at the end runs the naive protocol (check, then insert, without the lock)
+and shows that more than one booker gets through the check: only the unique constraint stops
+them there, while `appointment_book` refuses them before they try.
+"""
+
+import importlib
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+
+import pytest
+from django.apps import apps
+from django.db import IntegrityError, connection, transaction
+
+from conftest import (
+    hpv9,
+    insure,
+    make_clinic,
+    make_person,
+    make_slot,
+    make_user,
+    years_ago,
+)
+from guardianship import tasks as guardianship_tasks
+from guardianship.models import AccessLogEntry
+from guardianship.policy import SubjectAccess, access_for
+from vaccinations import tasks as vaccination_tasks
+from vaccinations.models import Appointment
+from vaccinations.services import BookingRefused, appointment_book, appointment_cancel
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+BOOKERS = 8
+JOIN_TIMEOUT = 60  # seconds; a hung thread fails the test instead of hanging the suite
+
+
+@pytest.fixture(autouse=True)
+def hpv_programme(transactional_db):
+    """Transactional tests flush the rows the data migration seeded; seed them again."""
+    importlib.import_module("vaccinations.migrations.0002_hpv_programme_2024").seed(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def queued_mails(monkeypatch) -> list[tuple[int, str]]:
+    """Mails the bookings queue, recorded instead of sent to the shared Redis broker (these
+    tests commit, so on-commit callbacks really run)."""
+    queued: list[tuple[int, str]] = []
+    monkeypatch.setattr(
+        vaccination_tasks.send_appointment_mail, "delay", lambda pk, kind: queued.append((pk, kind))
+    )
+    monkeypatch.setattr(guardianship_tasks.send_access_notices, "delay", lambda *a, **kw: None)
+    return queued
+
+
+@dataclass
+class Outcome:
+    appointment: Appointment | None = None
+    refused: str = ""  # the BookingRefused code
+    error: BaseException | None = None  # anything else: a bug
+
+
+def run_together(calls) -> list[Outcome]:
+    """Run the calls in parallel threads released at the same instant; each thread uses (and
+    closes) its own database connection. Returns one Outcome per call, in order."""
+    barrier = threading.Barrier(len(calls))
+    outcomes = [Outcome() for _ in calls]
+
+    def worker(call, outcome: Outcome) -> None:
+        try:
+            barrier.wait(timeout=JOIN_TIMEOUT)
+            outcome.appointment = call()
+        except BookingRefused as refusal:
+            outcome.refused = refusal.code
+        except BaseException as error:  # noqa: BLE001 - reported by the test, not swallowed
+            outcome.error = error
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=worker, args=(c, o)) for c, o in zip(calls, outcomes, strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=JOIN_TIMEOUT)
+    assert not any(thread.is_alive() for thread in threads), "a booker hung"
+    return outcomes
+
+
+def family():
+    """A parent who insures their own ten-year-old child: (user, child)."""
+    user = make_user(person=make_person(born=years_ago(38), first_name="Ewa", surname="Zielińska"))
+    child = make_person(born=years_ago(10, months=1), first_name="Ola", surname="Zielińska")
+    insure(user.person, child)
+    return user, child
+
+
+def booking(user, child, slot, **kwargs):
+    """The call a booking request makes, gate included."""
+    return lambda: appointment_book(
+        by=user,
+        subject=SubjectAccess(child, access_for(user, child)),
+        slot_public_id=slot.public_id,
+        **kwargs,
+    )
+
+
+def booked_on(slot) -> list[Appointment]:
+    return list(Appointment.objects.filter(slot=slot, status=Appointment.Status.BOOKED))
+
+
+def test_it_books_a_slot_once_when_eight_parents_book_it_at_once(queued_mails):
+    slot = make_slot(make_clinic())
+    families = [family() for _ in range(BOOKERS)]
+
+    outcomes = run_together([booking(user, child, slot) for user, child in families])
+
+    assert [o.error for o in outcomes] == [None] * BOOKERS  # no IntegrityError, no 500
+    winners = [o.appointment for o in outcomes if o.appointment is not None]
+    assert len(winners) == 1
+    assert sorted(o.refused for o in outcomes if o.refused) == ["slot_taken"] * (BOOKERS - 1)
+    assert [a.pk for a in booked_on(slot)] == [winners[0].pk]
+    assert queued_mails == [(winners[0].pk, "booked")]
+    assert AccessLogEntry.objects.filter(action=AccessLogEntry.Action.BOOK_VACCINATION).count() == 1
+
+
+def test_it_gives_a_child_one_appointment_when_two_guardians_book_two_slots_at_once(
+    parent, granted_guardian, granted_child
+):
+    clinic = make_clinic()
+    first, second = make_slot(clinic, hour=10), make_slot(clinic, hour=11)
+
+    outcomes = run_together(
+        [booking(parent, granted_child, first), booking(granted_guardian, granted_child, second)]
+    )
+
+    assert [o.error for o in outcomes] == [None, None]
+    assert sum(o.appointment is not None for o in outcomes) == 1
+    assert [o.refused for o in outcomes if o.refused] == ["has_appointment"]
+    booked = Appointment.objects.filter(child=granted_child, status=Appointment.Status.BOOKED)
+    assert booked.count() == 1
+
+
+def test_it_books_once_when_the_same_form_is_submitted_twice_at_once(parent, insured_child):
+    slot = make_slot(make_clinic())
+    token = uuid.uuid4()
+
+    outcomes = run_together([booking(parent, insured_child, slot, request_token=token)] * 2)
+
+    assert [(o.error, o.refused) for o in outcomes] == [(None, ""), (None, "")]
+    assert outcomes[0].appointment.pk == outcomes[1].appointment.pk
+    assert Appointment.objects.filter(child=insured_child).count() == 1
+    assert Appointment.objects.get().request_token == token
+
+
+def test_it_frees_the_slot_at_once_when_the_booking_is_cancelled(queued_mails):
+    slot = make_slot(make_clinic())
+    (first_user, first_child), (second_user, second_child) = family(), family()
+    booked = booking(first_user, first_child, slot)()
+
+    appointment_cancel(
+        by=first_user,
+        subject=SubjectAccess(first_child, access_for(first_user, first_child)),
+        appointment=booked,
+    )
+    rebooked = booking(second_user, second_child, slot)()
+
+    assert [a.pk for a in booked_on(slot)] == [rebooked.pk]
+    assert rebooked.child == second_child
+    booked.refresh_from_db()
+    assert booked.status == Appointment.Status.CANCELLED
+    assert queued_mails == [
+        (booked.pk, "booked"),
+        (booked.pk, "cancelled"),
+        (rebooked.pk, "booked"),
+    ]
+
+
+def test_control_without_the_lock_every_booker_passes_the_check_and_only_the_constraint_stops_them():
+    """The race is real: the naive protocol (SELECT "is the slot free?", some work, INSERT)
+    without the slot lock lets every parallel booker through the check. The Barrier after the
+    check makes that certain rather than likely; the unique index `one_booking_per_slot` is
+    then the only thing that keeps the slot from being sold BOOKERS times."""
+    slot = make_slot(make_clinic())
+    families = [family() for _ in range(BOOKERS)]
+    after_check = threading.Barrier(BOOKERS)
+    passed_check = []
+
+    def naive(user, child):
+        def book() -> Appointment:
+            with transaction.atomic():
+                free = not Appointment.objects.filter(
+                    slot=slot, status=Appointment.Status.BOOKED
+                ).exists()
+                if free:
+                    passed_check.append(child.pk)
+                after_check.wait(timeout=JOIN_TIMEOUT)  # everyone has looked before anyone books
+                time.sleep(0.01)  # the request's work between check and insert (judging, rendering)
+                if not free:
+                    raise BookingRefused("slot_taken", "")
+                return Appointment.objects.create(
+                    child=child, slot=slot, vaccine=hpv9(), dose_number=1, booked_by=user
+                )
+
+        return book
+
+    outcomes = run_together([naive(user, child) for user, child in families])
+
+    assert len(passed_check) == BOOKERS > 1  # all believed the slot was theirs
+    assert sum(o.appointment is not None for o in outcomes) == 1
+    stopped = [o.error for o in outcomes if o.error is not None]
+    assert len(stopped) == BOOKERS - 1
+    assert all(isinstance(error, IntegrityError) for error in stopped)
+    assert all("one_booking_per_slot" in str(error) for error in stopped)
+    assert len(booked_on(slot)) == 1
