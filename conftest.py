@@ -204,10 +204,19 @@ _vaccination_serial = itertools.count(1)
 
 
 def hpv9():
-    """The HPV9 vaccine the data migration seeds (with the 2024-09-01 programme)."""
+    """The HPV9 vaccine the data migration seeds (with the 2024-09-01 programme). Seeded again
+    here when a transactional test's flush has removed it (the migration's own function)."""
+    import importlib
+
+    from django.apps import apps
+
     from vaccinations.models import Vaccine
 
-    return Vaccine.objects.get(code="HPV9")
+    vaccine = Vaccine.objects.filter(code="HPV9").first()
+    if vaccine is None:
+        importlib.import_module("vaccinations.migrations.0002_hpv_programme_2024").seed(apps, None)
+        vaccine = Vaccine.objects.get(code="HPV9")
+    return vaccine
 
 
 def make_clinic(*, name: str = "Przychodnia Zdrowie", city: str = "Warszawa", staff=()):

@@ -137,6 +137,7 @@ def book_slots(request: HttpRequest, vaccine_code: str) -> HttpResponse:
             "any_published": services.open_slots(vaccine=vaccine, now=now).exists(),
             "replacing": replacing,
             "reschedule_param": RESCHEDULE_PARAM,
+            "today": timezone.localdate(now),
         },
     )
 
