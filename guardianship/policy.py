@@ -178,7 +178,24 @@ def acting_subject(request, *, need: Level = Level.READ) -> SubjectAccess:
     """The account open in this session (the user's own unless they switched to another).
 
     If access to the switched-to account has ended, the session falls back to the user's own.
+    Decided once per request (the view and the layout's banner both ask): the answer is kept
+    on the request, and only the level check is repeated.
     """
+    decided = getattr(request, "_acting_subject", None)
+    if decided is None or decided.key != request.session.get(SESSION_KEY):
+        decided = _ActingDecision(request.session.get(SESSION_KEY), _acting_subject(request))
+        request._acting_subject = decided
+    _require(decided.subject_access.access, need)
+    return decided.subject_access
+
+
+@dataclass(frozen=True)
+class _ActingDecision:
+    key: str | None  # the session's acting-account id it was decided for
+    subject_access: SubjectAccess
+
+
+def _acting_subject(request) -> SubjectAccess:
     me = request.user.person
     if me is None:
         raise Http404
@@ -188,12 +205,9 @@ def acting_subject(request, *, need: Level = Level.READ) -> SubjectAccess:
         if subject is not None:
             access = access_for(request.user, subject)
             if access.can_read:
-                _require(access, need)
                 return SubjectAccess(subject, access)
         request.session.pop(SESSION_KEY, None)
-    access = rules.own_access(me.birth_date, timezone.localdate())
-    _require(access, need)
-    return SubjectAccess(me, access)
+    return SubjectAccess(me, rules.own_access(me.birth_date, timezone.localdate()))
 
 
 def log_access(

@@ -145,22 +145,17 @@ def book_slots(request: HttpRequest, vaccine_code: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @verified_identity_required
 def book_confirm(request: HttpRequest, slot_id) -> HttpResponse:
-    """Step 3: confirm. POST books; a refusal re-renders with the reason (409 or 429)."""
+    """Step 3: confirm. POST books; a refusal re-renders with the reason (409, or 429 busy).
+
+    The rule is judged for the page (GET, or a refusal); a POST goes straight to the service,
+    which judges again under its locks anyway.
+    """
     subject = acting_subject(request, need=Level.WRITE)
     slot = get_object_or_404(Slot.objects.select_related("clinic", "vaccine"), public_id=slot_id)
     source = request.POST if request.method == "POST" else request.GET
     replacing = _replacing(request, subject, source)
-    verdict = services.judge_slot(child=subject.subject, slot=slot, ignore=replacing)
-    context = {
-        "person": subject.subject,
-        "slot": slot,
-        "verdict": verdict,
-        "replacing": replacing,
-        "reschedule_param": RESCHEDULE_PARAM,
-        "request_token": uuid.uuid4(),
-    }
     if request.method == "GET":
-        return render(request, "vaccinations/book_confirm.html", context)
+        return _confirm_page(request, subject, slot, replacing)
     try:
         token = uuid.UUID(request.POST.get("request_token", ""))
     except ValueError:
@@ -174,14 +169,26 @@ def book_confirm(request: HttpRequest, slot_id) -> HttpResponse:
             replacing=replacing,
         )
     except services.BookingRefused as refusal:
-        context["refusal"] = refusal
         status = 429 if refusal.code == "busy" else 409
-        return render(request, "vaccinations/book_confirm.html", context, status=status)
+        return _confirm_page(request, subject, slot, replacing, refusal=refusal, status=status)
     messages.success(
         request,
         _("The term has been changed.") if replacing else _("The vaccination has been booked."),
     )
     return redirect("vaccinations:appointment", public_id=appointment.public_id)
+
+
+def _confirm_page(request, subject, slot, replacing, *, refusal=None, status=200) -> HttpResponse:
+    context = {
+        "person": subject.subject,
+        "slot": slot,
+        "verdict": services.judge_slot(child=subject.subject, slot=slot, ignore=replacing),
+        "replacing": replacing,
+        "reschedule_param": RESCHEDULE_PARAM,
+        "request_token": uuid.uuid4(),
+        "refusal": refusal,
+    }
+    return render(request, "vaccinations/book_confirm.html", context, status=status)
 
 
 @require_GET
