@@ -35,8 +35,8 @@ def _bookable_vaccines():
     return Vaccine.objects.filter(programmes__isnull=False).distinct().order_by("name")
 
 
-@require_GET
 @verified_identity_required
+@require_GET
 def overview(request: HttpRequest) -> HttpResponse:
     """The child's Szczepienia page: doses, the booked appointment, the next step."""
     subject = acting_subject(request)
@@ -58,8 +58,8 @@ def overview(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_GET
 @verified_identity_required
+@require_GET
 def book(request: HttpRequest) -> HttpResponse:
     """Step 1: against what (the FAQ: registration will serve other vaccinations later)."""
     subject = acting_subject(request, need=Level.WRITE)
@@ -104,8 +104,8 @@ def _replacing(request: HttpRequest, subject: SubjectAccess, source) -> Appointm
     return appointment
 
 
-@require_GET
 @verified_identity_required
+@require_GET
 def book_slots(request: HttpRequest, vaccine_code: str) -> HttpResponse:
     """Step 2: date and place. Only slots this child may take, soonest first, by city."""
     subject = acting_subject(request, need=Level.WRITE)
@@ -142,8 +142,8 @@ def book_slots(request: HttpRequest, vaccine_code: str) -> HttpResponse:
     )
 
 
-@require_http_methods(["GET", "POST"])
 @verified_identity_required
+@require_http_methods(["GET", "POST"])
 def book_confirm(request: HttpRequest, slot_id) -> HttpResponse:
     """Step 3: confirm. POST books; a refusal re-renders with the reason (409, or 429 busy).
 
@@ -191,8 +191,8 @@ def _confirm_page(request, subject, slot, replacing, *, refusal=None, status=200
     return render(request, "vaccinations/book_confirm.html", context, status=status)
 
 
-@require_GET
 @verified_identity_required
+@require_GET
 def appointment(request: HttpRequest, public_id) -> HttpResponse:
     """The confirmation page and the appointment's details."""
     booked, subject = resource_for(
@@ -217,8 +217,8 @@ def appointment(request: HttpRequest, public_id) -> HttpResponse:
     )
 
 
-@require_http_methods(["GET", "POST"])
 @verified_identity_required
+@require_http_methods(["GET", "POST"])
 def appointment_cancel(request: HttpRequest, public_id) -> HttpResponse:
     booked, subject = resource_for(
         request,
@@ -247,8 +247,8 @@ def appointment_cancel(request: HttpRequest, public_id) -> HttpResponse:
     )
 
 
-@require_POST
 @verified_identity_required
+@require_POST
 def open_visit_ticket(request: HttpRequest) -> HttpResponse:
     """The FAQ's first problem: a recorded dose whose visit the clinic has not closed. Opens
     an ikp-pomoc ticket carrying what the parent was shown (computed again here)."""
