@@ -120,6 +120,10 @@ PGHISTORY_LEVEL = pgtrigger.Statement
 PGHISTORY_FOREIGN_KEY_FIELD = pghistory.ForeignKey(db_index=False)
 PGHISTORY_OBJ_FIELD = pghistory.ObjForeignKey(db_index=True)
 PGHISTORY_CONTEXT_FIELD = pghistory.ContextForeignKey(db_index=True)
+# The request context (user, path) is attached to the queries of requests that change things.
+# GET requests change no tracked row (except the first OIDC login's callback creating a Person,
+# whose history then carries no request context), and the attaching costs every GET's queries.
+PGHISTORY_MIDDLEWARE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 
 # --- Cache, sessions ---------------------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL", None if PRODUCTION else "" if DJANGO_ENV == "development" else "redis://127.0.0.1:6379/0")
