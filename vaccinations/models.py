@@ -233,7 +233,13 @@ class Immunization(models.Model):
                 fields=["clinic", "administered_on"],
                 name="immunization_open_visits",
                 condition=Q(visit_status="open"),
-            )
+            ),
+            # The daily next-dose reminders look doses up by the day they were given.
+            models.Index(fields=["administered_on"], name="immunization_given_on"),
+            # Doses whose clinic code the portal did not know yet, linked when the clinic appears.
+            models.Index(
+                fields=["clinic_code"], name="immunization_unknown_clinic", condition=Q(clinic__isnull=True)
+            ),
         ]
 
     def as_rule(self) -> rules.RecordedDose:
