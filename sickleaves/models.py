@@ -10,6 +10,7 @@ import uuid
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.models import Person
 
@@ -25,8 +26,8 @@ class SickLeave(models.Model):
         MAY_WALK = "may_walk", _("may walk")
 
     class Status(models.TextChoices):
-        ISSUED = "issued", _("issued")
-        CANCELLED = "cancelled", _("cancelled")
+        ISSUED = "issued", pgettext_lazy("sick leave", "issued")
+        CANCELLED = "cancelled", pgettext_lazy("sick leave", "cancelled")
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     series_number = models.CharField(_("series and number"), max_length=20, db_collation="C")

@@ -1,12 +1,11 @@
-"""Routes of this section. Until its capability lands, each page says so (coming soon)."""
+"""Historia leczenia → Zwolnienia (e-ZLA) of the account open in the session."""
 
 from django.urls import path
-from django.utils.translation import gettext_lazy as _
 
-from accounts.views import coming_soon
+from sickleaves import views
 
 app_name = "sickleaves"
 
 urlpatterns = [
-    path("historia-leczenia/zwolnienia/", coming_soon(_("Sick leaves")), name="list"),
+    path("historia-leczenia/zwolnienia/", views.sick_leave_list, name="list"),
 ]
