@@ -43,10 +43,18 @@ class FeedKind(Protocol):
 
 def _registry() -> dict[str, FeedKind]:
     from feeds.clinic_slots import ClinicSlots
+    from feeds.edm_document import EdmDocuments
     from feeds.immunization import Immunizations
     from feeds.zus_insurance import ZusInsurance
+    from feeds.zus_sickleave import ZusSickLeaves
 
-    kinds: list[FeedKind] = [ZusInsurance(), ClinicSlots(), Immunizations()]
+    kinds: list[FeedKind] = [
+        ZusInsurance(),
+        ClinicSlots(),
+        Immunizations(),
+        EdmDocuments(),
+        ZusSickLeaves(),
+    ]
     return {kind.name: kind for kind in kinds}
 
 

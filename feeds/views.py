@@ -48,6 +48,7 @@ REASONS = {
     "slot_withdrawn": _("This term was withdrawn and cannot be published again"),
     "unknown_person": _("No person with this PESEL yet: run the line again once the person is known"),
     "duplicate_dose": _("This dose is already recorded under another record_id"),
+    "invalid_nip": _("Invalid NIP of the employer"),
 }
 
 

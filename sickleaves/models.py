@@ -62,7 +62,15 @@ class SickLeave(models.Model):
                 condition=models.Q(period_to__gte=models.F("period_from")), name="sickleave_period_ordered"
             ),
         ]
-        indexes = [models.Index(fields=["person", "-issued_on", "-id"], name="sickleave_person_newest")]
+        indexes = [
+            models.Index(fields=["person", "-issued_on", "-id"], name="sickleave_person_newest"),
+            # Care leaves whose cared person the portal did not know yet: linked by each ingest.
+            models.Index(
+                fields=["cared_person_pesel"],
+                name="sickleave_cared_unlinked",
+                condition=models.Q(cared_person__isnull=True) & ~models.Q(cared_person_pesel=""),
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.series_number
