@@ -1,12 +1,15 @@
-"""Routes of this section. Until its capability lands, each page says so (coming soon)."""
+"""Historia leczenia → Dokumenty. Documents appear in paths only by their opaque public id."""
 
 from django.urls import path
-from django.utils.translation import gettext_lazy as _
 
-from accounts.views import coming_soon
+from records import views
 
 app_name = "records"
 
 urlpatterns = [
-    path("historia-leczenia/dokumenty/", coming_soon(_("Documents")), name="documents"),
+    path("historia-leczenia/dokumenty/", views.documents, name="documents"),
+    path("historia-leczenia/dokumenty/<uuid:public_id>/", views.document, name="document"),
+    path(
+        "historia-leczenia/dokumenty/<uuid:public_id>/pdf/", views.document_pdf, name="document_pdf"
+    ),
 ]

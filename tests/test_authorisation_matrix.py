@@ -13,6 +13,7 @@ from django.urls import get_resolver
 
 from conftest import hpv9, insure, make_clinic, make_grant, make_person, make_slot, make_user, years_ago
 from guardianship.models import AccessGrant, AccessLogEntry
+from records.models import Document
 from vaccinations.models import Appointment
 
 ACTORS = ["insuring_parent", "granted_guardian", "revoked_grantee", "other_parent", "stranger",
@@ -63,6 +64,15 @@ MATRIX = [
      _row(insuring_parent=OK, granted_guardian=OK)),
     ("teen_appointment_cancel", "post", "/profilaktyka/szczepienia/wizyty/{teen_appointment}/odwolaj/",
      _row(insuring_parent=OK, child_16=FORBIDDEN)),  # 16+ sees their own, changes nothing
+    # EDM documents (Historia leczenia → Dokumenty): read by whoever may read the subject.
+    ("document", "get", "/historia-leczenia/dokumenty/{document}/",
+     _row(insuring_parent=OK, granted_guardian=OK)),
+    ("document_pdf", "get", "/historia-leczenia/dokumenty/{document}/pdf/",
+     _row(insuring_parent=OK, granted_guardian=OK)),
+    ("teen_document", "get", "/historia-leczenia/dokumenty/{teen_document}/",
+     _row(insuring_parent=OK, child_16=OK)),
+    ("adult_document_pdf", "get", "/historia-leczenia/dokumenty/{adult_document}/pdf/",
+     _row(adult_child=OK)),  # the guardians' access ended on the 18th birthday
 ]  # fmt: skip
 
 
@@ -87,6 +97,13 @@ def world(db, parent, granted_guardian, other_parent, stranger, child_16, suppor
     teen_appointment = Appointment.objects.create(
         child=child_16.person, slot=make_slot(clinic, hour=11), vaccine=hpv9(), dose_number=2, booked_by=parent
     )
+    documents = {
+        key: Document.objects.create(
+            document_id=f"matrix-{key}", person=person, type="lab_result", title="Morfologia",
+            issued_at="2025-01-02T09:00:00Z", facility_name="Laboratorium", author_name="lek. A", body="W normie.",
+        ).public_id
+        for key, person in (("document", child), ("teen_document", child_16.person), ("adult_document", adult.person))
+    }
     return {
         "users": {
             "insuring_parent": parent, "granted_guardian": granted_guardian, "revoked_grantee": revoked,
@@ -95,7 +112,7 @@ def world(db, parent, granted_guardian, other_parent, stranger, child_16, suppor
         },
         "ids": {"child": child.public_id, "teen": child_16.person.public_id, "adult": adult.person.public_id,
                 "grant": grant.public_id, "appointment": appointment.public_id,
-                "teen_appointment": teen_appointment.public_id},
+                "teen_appointment": teen_appointment.public_id, **documents},
         "new_guardian": make_person(born=date(1960, 6, 6), first_name="Jerzy", surname="Nowy", sex="M"),
     }  # fmt: skip
 
@@ -160,6 +177,7 @@ def test_every_subject_scoped_url_has_a_row():
     ours = {
         t.replace("{child}", "{x}").replace("{teen}", "{x}").replace("{adult}", "{x}")
         .replace("{appointment}", "{x}").replace("{teen_appointment}", "{x}")
+        .replace("{document}", "{x}").replace("{teen_document}", "{x}").replace("{adult_document}", "{x}")
         for t in covered
     }
     missing = {p for p in normalised if p not in ours and not p.startswith("/obsluga/")}
