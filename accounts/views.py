@@ -5,6 +5,7 @@ from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.i18n import set_language
 
@@ -12,14 +13,25 @@ from accounts.decorators import verified_identity_required
 from accounts.models import User
 from accounts.rules import VerificationMethod
 from accounts.services import current_verification, identity_verification_record
+from accounts.summary import start_summary_load
+from guardianship.policy import acting_subject
 
 
 @require_GET
 def start(request: HttpRequest) -> HttpResponse:
-    """The acting account's summary; for visitors, the front page with service notices."""
+    """The acting account's summary; for visitors, the front page with service notices.
+
+    Medical data only with a verified identity; without one the page says how to confirm it.
+    """
     context = {}
     if request.user.is_authenticated:
-        context["verification"] = current_verification(request.user)
+        context["verification"] = verification = current_verification(request.user)
+        if verification is not None and request.user.person_id is not None:
+            subject = acting_subject(request)
+            context["acting"] = subject.subject
+            context["summary"] = start_summary_load(
+                request=request, subject=subject, today=timezone.localdate()
+            )
     return render(request, "accounts/start.html", context)
 
 

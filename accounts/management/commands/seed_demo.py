@@ -8,6 +8,8 @@ from django.db import transaction
 
 from accounts import demo as accounts_demo
 from guardianship import demo as guardianship_demo
+from records import demo as records_demo
+from sickleaves import demo as sickleaves_demo
 from vaccinations import demo as vaccinations_demo
 
 
@@ -24,4 +26,7 @@ class Command(BaseCommand):
         # would take that pending event with it (guardianship/demo.py, load_insurance).
         vaccinations_demo.seed(people)
         guardianship_demo.seed(people)
+        # After guardianship: the people exist and the first seeding day is known.
+        records_demo.seed(people)
+        sickleaves_demo.seed(people)
         self.stdout.write(self.style.SUCCESS(f"Demo world ready: {len(people)} people."))
