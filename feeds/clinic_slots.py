@@ -22,6 +22,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from feeds.kinds import LineProblem
+from feeds.steps import run_store_steps
 
 SLOTS_LOCK = 4_711_002  # pg_advisory_xact_lock key: one clinic-slots store at a time
 
@@ -133,12 +134,6 @@ def _parse_line(line: bytes, number: int) -> tuple:
 # --- storing ---------------------------------------------------------------------------------------
 # Each check moves the lines it refuses from the staging table to `clinic_slots_refused`; what
 # is left is stored. `clinic_slots_changed` collects the lines that changed something.
-
-_WORK_TABLES = """
-CREATE TEMP TABLE clinic_slots_refused (line_number integer, reason text) ON COMMIT DROP;
-CREATE TEMP TABLE clinic_slots_changed (line_number integer) ON COMMIT DROP;
-"""
-
 
 def _refuse(condition: str, reason_sql: str, using: str = "") -> str:
     return f"""
@@ -330,17 +325,8 @@ class ClinicSlots:
     ) -> tuple[int, list[tuple[int, str]]]:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SLOTS_LOCK])
         cursor.execute("ANALYZE clinic_slots_staging")
-        cursor.execute(_WORK_TABLES)
-        for step in _STORE_STEPS:
-            cursor.execute(step)
-        cursor.execute("SELECT count(DISTINCT line_number) FROM clinic_slots_changed")
-        (accepted,) = cursor.fetchone()
-        cursor.execute("SELECT line_number, reason FROM clinic_slots_refused ORDER BY line_number")
-        refused = cursor.fetchall()
-        # ON COMMIT DROP does not fire inside an enclosing transaction (tests): drop them now.
-        cursor.execute(
-            "DROP TABLE clinic_slots_refused, clinic_slots_changed, clinic_slots_effective"
-        )
+        accepted, refused = run_store_steps(cursor, "clinic_slots", _STORE_STEPS)
+        cursor.execute("DROP TABLE clinic_slots_effective")  # ON COMMIT DROP does not fire in tests
         return accepted, refused
 
     def apply(self, cursor, *, today: date) -> int:

@@ -24,6 +24,7 @@ import msgspec
 from accounts.rules import InvalidPesel, parse_pesel
 from feeds.clinic_slots import collate_as
 from feeds.kinds import LineProblem
+from feeds.steps import run_store_steps, unknown_person_step
 
 DOCUMENTS_LOCK = 4_711_004  # pg_advisory_xact_lock key: one edm-document store at a time
 
@@ -140,22 +141,7 @@ def _parse_line(line: bytes, number: int, today: date) -> tuple:
 # Lines refused after staging go to `edm_document_refused` (and leave the staging table);
 # `edm_document_changed` collects the lines that stored something.
 
-_WORK_TABLES = """
-CREATE TEMP TABLE edm_document_refused (line_number integer, reason text) ON COMMIT DROP;
-CREATE TEMP TABLE edm_document_changed (line_number integer) ON COMMIT DROP;
-"""
-
-# The PESEL stays out of the reason: the sync monitor lists reasons (only a line's own page
-# shows its raw text).
-_UNKNOWN_PERSON = """
-WITH gone AS (
-    DELETE FROM edm_document_staging s
-    WHERE NOT EXISTS (SELECT 1 FROM accounts_person p WHERE p.pesel = s.pesel)
-    RETURNING line_number
-)
-INSERT INTO edm_document_refused
-SELECT line_number, 'unknown_person: no person with this PESEL yet' FROM gone
-"""
+_UNKNOWN_PERSON = unknown_person_step("edm_document")
 
 # A document new to us is stored from its first line in the file; the later lines with its id
 # are compared with it just below, as lines of a later file are.
@@ -218,15 +204,7 @@ class EdmDocuments:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [DOCUMENTS_LOCK])
         # Statistics of the joined columns only: sampling the bodies would cost more than it tells.
         cursor.execute("ANALYZE edm_document_staging (document_id, pesel)")
-        cursor.execute(_WORK_TABLES)
-        for step in _STORE_STEPS:
-            cursor.execute(step, {"feed_file": feed_file_id})
-        cursor.execute("SELECT count(DISTINCT line_number) FROM edm_document_changed")
-        (accepted,) = cursor.fetchone()
-        cursor.execute("SELECT line_number, reason FROM edm_document_refused ORDER BY line_number")
-        refused = cursor.fetchall()
-        # ON COMMIT DROP does not fire inside an enclosing transaction (tests): drop them now.
-        cursor.execute("DROP TABLE edm_document_refused, edm_document_changed")
+        accepted, refused = run_store_steps(cursor, "edm_document", _STORE_STEPS, {"feed_file": feed_file_id})
         return accepted, refused
 
     def apply(self, cursor, *, today: date) -> int:

@@ -23,6 +23,7 @@ from django.conf import settings
 from accounts.rules import InvalidPesel, parse_pesel
 from feeds.clinic_slots import collate_as
 from feeds.kinds import LineProblem
+from feeds.steps import run_store_steps
 
 DOSES_LOCK = 4_711_003  # pg_advisory_xact_lock key: one immunization store at a time
 
@@ -91,11 +92,6 @@ def _parse_line(line: bytes, number: int, today: date) -> tuple:
 # --- storing ---------------------------------------------------------------------------------------
 # Lines refused after staging go to `immunization_refused` (and leave the staging table);
 # `immunization_changed` counts the lines that changed something.
-
-_WORK_TABLES = """
-CREATE TEMP TABLE immunization_refused (line_number integer, reason text) ON COMMIT DROP;
-CREATE TEMP TABLE immunization_changed (line_number integer) ON COMMIT DROP;
-"""
 
 # One statement for the three look-ups, each an index probe.
 _RESOLVE = """
@@ -227,15 +223,7 @@ class Immunizations:
     ) -> tuple[int, list[tuple[int, str]]]:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [DOSES_LOCK])
         cursor.execute("ANALYZE immunization_staging")
-        cursor.execute(_WORK_TABLES)
-        for step in _STORE_STEPS:
-            cursor.execute(step)
-        cursor.execute("SELECT count(DISTINCT line_number) FROM immunization_changed")
-        (accepted,) = cursor.fetchone()
-        cursor.execute("SELECT line_number, reason FROM immunization_refused ORDER BY line_number")
-        refused = cursor.fetchall()
-        # ON COMMIT DROP does not fire inside an enclosing transaction (tests): drop them now.
-        cursor.execute("DROP TABLE immunization_refused, immunization_changed")
+        accepted, refused = run_store_steps(cursor, "immunization", _STORE_STEPS)
         return accepted, refused
 
     def apply(self, cursor, *, today: date) -> int:

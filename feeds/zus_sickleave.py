@@ -29,6 +29,7 @@ import msgspec
 from accounts.rules import InvalidPesel, parse_pesel
 from feeds.clinic_slots import collate_as
 from feeds.kinds import LineProblem
+from feeds.steps import run_store_steps, unknown_person_step
 
 LEAVES_LOCK = 4_711_005  # pg_advisory_xact_lock key: one zus-sickleave store at a time
 
@@ -159,22 +160,7 @@ def _parse_line(line: bytes, number: int, today: date) -> tuple:
 # Lines refused after staging go to `zus_sickleave_refused` (and leave the staging table);
 # `zus_sickleave_changed` collects the lines that stored or cancelled a leave.
 
-_WORK_TABLES = """
-CREATE TEMP TABLE zus_sickleave_refused (line_number integer, reason text) ON COMMIT DROP;
-CREATE TEMP TABLE zus_sickleave_changed (line_number integer) ON COMMIT DROP;
-"""
-
-# The PESEL stays out of the reason: the sync monitor lists reasons (only a line's own page
-# shows its raw text).
-_UNKNOWN_PERSON = """
-WITH gone AS (
-    DELETE FROM zus_sickleave_staging s
-    WHERE NOT EXISTS (SELECT 1 FROM accounts_person p WHERE p.pesel = s.pesel)
-    RETURNING line_number
-)
-INSERT INTO zus_sickleave_refused
-SELECT line_number, 'unknown_person: no person with this PESEL yet' FROM gone
-"""
+_UNKNOWN_PERSON = unknown_person_step("zus_sickleave")
 
 # A leave new to us is stored from its first line in the file, as issued or as cancelled; the
 # later lines with its series_number are judged below, as lines of a later file are.
@@ -302,15 +288,7 @@ class ZusSickLeaves:
         cursor.execute(
             "ANALYZE zus_sickleave_staging (series_number, pesel, cared_person_pesel, status)"
         )
-        cursor.execute(_WORK_TABLES)
-        for step in _STORE_STEPS:
-            cursor.execute(step, {"feed_file": feed_file_id})
-        cursor.execute("SELECT count(DISTINCT line_number) FROM zus_sickleave_changed")
-        (accepted,) = cursor.fetchone()
-        cursor.execute("SELECT line_number, reason FROM zus_sickleave_refused ORDER BY line_number")
-        refused = cursor.fetchall()
-        # ON COMMIT DROP does not fire inside an enclosing transaction (tests): drop them now.
-        cursor.execute("DROP TABLE zus_sickleave_refused, zus_sickleave_changed")
+        accepted, refused = run_store_steps(cursor, "zus_sickleave", _STORE_STEPS, {"feed_file": feed_file_id})
         return accepted, refused
 
     def apply(self, cursor, *, today: date) -> int:
