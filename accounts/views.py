@@ -5,12 +5,15 @@ from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.i18n import set_language
 
 from accounts.decorators import verified_identity_required
 from accounts.models import User
+from accounts.roles import CLINIC_STAFF_GROUP, SUPPORT_GROUP
 from accounts.rules import VerificationMethod
 from accounts.services import current_verification, identity_verification_record
 from accounts.summary import start_summary_load
@@ -25,6 +28,9 @@ def start(request: HttpRequest) -> HttpResponse:
     """
     context = {}
     if request.user.is_authenticated:
+        if request.user.person_id is None:
+            # Staff logins (no person of their own) get the way to their pages, not a summary.
+            context["staff_links"] = staff_links(request.user)
         context["verification"] = verification = current_verification(request.user)
         if verification is not None and request.user.person_id is not None:
             subject = acting_subject(request)
@@ -33,6 +39,19 @@ def start(request: HttpRequest) -> HttpResponse:
                 request=request, subject=subject, today=timezone.localdate()
             )
     return render(request, "accounts/start.html", context)
+
+
+def staff_links(user) -> list[tuple[str, str]]:
+    """(label, url) of the staff pages this login may open, for its start page."""
+    groups = set(user.groups.values_list("name", flat=True))
+    links = []
+    if CLINIC_STAFF_GROUP in groups:
+        links.append((_("Your clinics: vaccination terms and open visits"), reverse("clinic:home")))
+    if SUPPORT_GROUP in groups or user.is_superuser:
+        links.append((_("Synchronisation monitor"), reverse("feeds:sync_monitor")))
+    if user.is_staff:
+        links.append((_("Administration"), reverse("admin:index")))
+    return links
 
 
 @login_required

@@ -386,3 +386,32 @@ def test_the_query_count_does_not_grow_with_children_documents_or_leaves(
     assert all(kid.full_name in page for kid in kids)
     assert len(re.findall(rf'href="{DOCUMENTS}[0-9a-f-]{{36}}/"', page)) == min(document_count, 5)
     assert page.count("ZB ") == min(leave_count, 3)
+
+
+# --- staff logins ----------------------------------------------------------------------------------
+
+
+def test_a_clinic_staff_login_finds_its_pages_on_the_start_page(client, clinic_user):
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    TOTP.activate(clinic_user, generate_totp_secret())
+    client.force_login(clinic_user)
+
+    response = client.get("/", HTTP_ACCEPT_LANGUAGE="en")
+
+    assert response.status_code == 200
+    assert response.context["staff_links"] == [
+        ("Your clinics: vaccination terms and open visits", "/obsluga/przychodnia/")
+    ]
+    assert 'href="/obsluga/przychodnia/"' in response.content.decode()
+
+
+def test_a_support_login_finds_the_sync_monitor_and_a_patient_no_staff_links(client, support_user, parent):
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    TOTP.activate(support_user, generate_totp_secret())
+    client.force_login(support_user)
+    assert [url for _, url in client.get("/").context["staff_links"]] == ["/obsluga/synchronizacja/"]
+
+    client.force_login(parent)
+    assert "staff_links" not in client.get("/").context
