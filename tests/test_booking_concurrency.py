@@ -33,7 +33,12 @@ from guardianship.models import AccessLogEntry
 from guardianship.policy import SubjectAccess, access_for
 from vaccinations import tasks as vaccination_tasks
 from vaccinations.models import Appointment
-from vaccinations.services import BookingRefused, appointment_book, appointment_cancel
+from vaccinations.services import (
+    BookingRefused,
+    appointment_book,
+    appointment_cancel,
+    slot_withdraw,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -181,6 +186,31 @@ def test_it_frees_the_slot_at_once_when_the_booking_is_cancelled(queued_mails):
         (booked.pk, "cancelled"),
         (rebooked.pk, "booked"),
     ]
+
+
+def test_a_booking_racing_the_slots_withdrawal_never_leaves_a_booked_appointment_on_it(
+    queued_mails,
+):
+    """Both take the slot's row lock: either the booking wins and the withdrawal then cancels it
+    (the parent is told), or the withdrawal wins and the booking is refused. Repeated, so both
+    orders happen."""
+    for _ in range(6):
+        slot = make_slot(make_clinic())
+        user, child = family()
+        queued_mails.clear()
+
+        outcomes = run_together([booking(user, child, slot), lambda: slot_withdraw(slot=slot)])
+
+        assert [o.error for o in outcomes] == [None, None]
+        assert booked_on(slot) == []
+        booked = outcomes[0].appointment
+        if booked is None:
+            assert outcomes[0].refused == "slot_gone"
+            assert queued_mails == []
+        else:  # booked first, then cancelled by the withdrawal, and the parent told both times
+            booked.refresh_from_db()
+            assert (booked.status, booked.cancel_reason) == ("cancelled", "slot_withdrawn")
+            assert queued_mails == [(booked.pk, "booked"), (booked.pk, "withdrawn")]
 
 
 def test_control_without_the_lock_every_booker_passes_the_check_and_only_the_constraint_stops_them():
