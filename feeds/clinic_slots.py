@@ -22,6 +22,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from feeds.kinds import LineProblem
+from feeds.lines import copyable, decode
 from feeds.steps import run_store_steps
 
 SLOTS_LOCK = 4_711_002  # pg_advisory_xact_lock key: one clinic-slots store at a time
@@ -82,22 +83,7 @@ def staging_columns() -> str:
 
 
 def parse_line(line: bytes, number: int, today: date) -> tuple:
-    row = _parse_line(line, number)
-    # JSON may escape a NUL ("\u0000"), which PostgreSQL text cannot hold: COPY would fail the file.
-    if b"\\u0000" in line and any("\x00" in value for value in row if isinstance(value, str)):
-        raise LineProblem("invalid_field: NUL character in a value")
-    return row
-
-
-def _decode(decoder, line: bytes):
-    try:
-        return decoder.decode(line)
-    except msgspec.ValidationError as error:
-        raise LineProblem(f"invalid_field: {error}") from None
-    except msgspec.DecodeError as error:
-        raise LineProblem(f"invalid_json: {error}") from None
-    except UnicodeDecodeError as error:  # msgspec raises it for bad UTF-8 inside a string
-        raise LineProblem(f"invalid_json: not UTF-8 (byte {error.start})") from None
+    return copyable(line, _parse_line(line, number))
 
 
 def _text(value: str, field: str, *, required: bool = True) -> str:
@@ -120,10 +106,10 @@ def _aware(value: str) -> datetime:
 
 
 def _parse_line(line: bytes, number: int) -> tuple:
-    head = _decode(_head, line)
+    head = decode(_head, line)
     if head.withdrawn:
         return (number, head.slot_id, True, None, None, None, None, None, None, None)
-    slot = _decode(_published, line)
+    slot = decode(_published, line)
     return (
         number, slot.slot_id, False, slot.clinic_code, _text(slot.clinic_name, "clinic_name"),
         _text(slot.city, "city"), _text(slot.address, "address", required=False), slot.vaccine,
@@ -134,6 +120,7 @@ def _parse_line(line: bytes, number: int) -> tuple:
 # --- storing ---------------------------------------------------------------------------------------
 # Each check moves the lines it refuses from the staging table to `clinic_slots_refused`; what
 # is left is stored. `clinic_slots_changed` collects the lines that changed something.
+
 
 def _refuse(condition: str, reason_sql: str, using: str = "") -> str:
     return f"""

@@ -21,9 +21,9 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
-from accounts.rules import InvalidPesel, parse_pesel
 from feeds.clinic_slots import collate_as
 from feeds.kinds import LineProblem
+from feeds.lines import copyable, decode, valid_pesel
 from feeds.steps import run_store_steps, unknown_person_step
 
 DOCUMENTS_LOCK = 4_711_004  # pg_advisory_xact_lock key: one edm-document store at a time
@@ -73,22 +73,7 @@ def staging_columns() -> str:
 
 
 def parse_line(line: bytes, number: int, today: date) -> tuple:
-    row = _parse_line(line, number, today)
-    # JSON may escape a NUL ("\u0000"), which PostgreSQL text cannot hold: COPY would fail the file.
-    if b"\\u0000" in line and any("\x00" in value for value in row if isinstance(value, str)):
-        raise LineProblem("invalid_field: NUL character in a value")
-    return row
-
-
-def _decode(line: bytes) -> EdmDocument:
-    try:
-        return _decoder.decode(line)
-    except msgspec.ValidationError as error:
-        raise LineProblem(f"invalid_field: {error}") from None
-    except msgspec.DecodeError as error:
-        raise LineProblem(f"invalid_json: {error}") from None
-    except UnicodeDecodeError as error:  # msgspec raises it for bad UTF-8 inside a string
-        raise LineProblem(f"invalid_json: not UTF-8 (byte {error.start})") from None
+    return copyable(line, _parse_line(line, number, today))
 
 
 def _text(value: str, field: str) -> str:
@@ -117,11 +102,8 @@ def issued_moment(value: str) -> datetime:
 
 
 def _parse_line(line: bytes, number: int, today: date) -> tuple:
-    document = _decode(line)
-    try:
-        person = parse_pesel(document.pesel, today=today)
-    except InvalidPesel as error:
-        raise LineProblem(f"invalid_pesel: pesel ({error.problem.value})") from None
+    document = decode(_decoder, line)
+    person = valid_pesel(document.pesel, "pesel", today)
     issued_at = issued_moment(document.issued_at)
     issued_on = issued_at.astimezone(WARSAW).date()
     if issued_on > today:
@@ -204,7 +186,9 @@ class EdmDocuments:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [DOCUMENTS_LOCK])
         # Statistics of the joined columns only: sampling the bodies would cost more than it tells.
         cursor.execute("ANALYZE edm_document_staging (document_id, pesel)")
-        accepted, refused = run_store_steps(cursor, "edm_document", _STORE_STEPS, {"feed_file": feed_file_id})
+        accepted, refused = run_store_steps(
+            cursor, "edm_document", _STORE_STEPS, {"feed_file": feed_file_id}
+        )
         return accepted, refused
 
     def apply(self, cursor, *, today: date) -> int:

@@ -20,9 +20,9 @@ from typing import Annotated, Literal
 import msgspec
 from django.conf import settings
 
-from accounts.rules import InvalidPesel, parse_pesel
 from feeds.clinic_slots import collate_as
 from feeds.kinds import LineProblem
+from feeds.lines import copyable, decode, valid_pesel
 from feeds.steps import run_store_steps
 
 DOSES_LOCK = 4_711_003  # pg_advisory_xact_lock key: one immunization store at a time
@@ -58,26 +58,12 @@ def staging_columns() -> str:
 
 
 def parse_line(line: bytes, number: int, today: date) -> tuple:
-    row = _parse_line(line, number, today)
-    # JSON may escape a NUL ("\u0000"), which PostgreSQL text cannot hold: COPY would fail the file.
-    if b"\\u0000" in line and any("\x00" in value for value in row if isinstance(value, str)):
-        raise LineProblem("invalid_field: NUL character in a value")
-    return row
+    return copyable(line, _parse_line(line, number, today))
 
 
 def _parse_line(line: bytes, number: int, today: date) -> tuple:
-    try:
-        dose = _decoder.decode(line)
-    except msgspec.ValidationError as error:
-        raise LineProblem(f"invalid_field: {error}") from None
-    except msgspec.DecodeError as error:
-        raise LineProblem(f"invalid_json: {error}") from None
-    except UnicodeDecodeError as error:  # msgspec raises it for bad UTF-8 inside a string
-        raise LineProblem(f"invalid_json: not UTF-8 (byte {error.start})") from None
-    try:
-        person = parse_pesel(dose.pesel, today=today)
-    except InvalidPesel as error:
-        raise LineProblem(f"invalid_pesel: pesel ({error.problem.value})") from None
+    dose = decode(_decoder, line)
+    person = valid_pesel(dose.pesel, "pesel", today)
     # Staff cannot record a dose in the future either (services.immunization_record).
     if dose.administered_on > today:
         raise LineProblem("invalid_field: administered_on is in the future")

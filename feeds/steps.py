@@ -7,9 +7,13 @@ zus-sickleave kinds (zus-insurance predates it and derives more than it stores).
 """
 
 
-def run_store_steps(cursor, prefix: str, steps, params: dict | None = None) -> tuple[int, list[tuple[int, str]]]:
+def run_store_steps(
+    cursor, prefix: str, steps, params: dict | None = None
+) -> tuple[int, list[tuple[int, str]]]:
     """Run `steps` with the two work tables; return (lines that stored something, refused lines)."""
-    cursor.execute(f"CREATE TEMP TABLE {prefix}_refused (line_number integer, reason text) ON COMMIT DROP")
+    cursor.execute(
+        f"CREATE TEMP TABLE {prefix}_refused (line_number integer, reason text) ON COMMIT DROP"
+    )
     cursor.execute(f"CREATE TEMP TABLE {prefix}_changed (line_number integer) ON COMMIT DROP")
     for step in steps:
         cursor.execute(step, params)

@@ -9,8 +9,8 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from accounts.rules import InvalidPesel, parse_pesel
 from feeds.kinds import LineProblem
+from feeds.lines import copyable, decode, valid_pesel
 
 EventId = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
 Pesel = Annotated[str, msgspec.Meta(min_length=1, max_length=20)]  # the checksum is checked below
@@ -74,34 +74,16 @@ STAGING_COLUMNS = (
 )
 
 
-def _pesel(value: str, field: str, today: date):
-    try:
-        return parse_pesel(value, today=today)
-    except InvalidPesel as error:
-        raise LineProblem(f"invalid_pesel: {field} ({error.problem.value})") from None
-
-
 def parse_line(line: bytes, number: int, today: date) -> tuple:
-    row = _parse_line(line, number, today)
-    # JSON may escape a NUL ("\u0000"), which PostgreSQL text cannot hold: COPY would fail the file.
-    if b"\\u0000" in line and any("\x00" in value for value in row if isinstance(value, str)):
-        raise LineProblem("invalid_field: NUL character in a value")
-    return row
+    return copyable(line, _parse_line(line, number, today))
 
 
 def _parse_line(line: bytes, number: int, today: date) -> tuple:
-    try:
-        event = _decoder.decode(line)
-    except msgspec.ValidationError as error:
-        raise LineProblem(f"invalid_field: {error}") from None
-    except msgspec.DecodeError as error:
-        raise LineProblem(f"invalid_json: {error}") from None
-    except UnicodeDecodeError as error:  # msgspec raises it for bad UTF-8 inside a string
-        raise LineProblem(f"invalid_json: not UTF-8 (byte {error.start})") from None
+    event = decode(_decoder, line)
     match event:
         case Registered():
-            insured = _pesel(event.insured_pesel, "insured_pesel", today)
-            member = _pesel(event.member_pesel, "member_pesel", today)
+            insured = valid_pesel(event.insured_pesel, "insured_pesel", today)
+            member = valid_pesel(event.member_pesel, "member_pesel", today)
             if insured.pesel == member.pesel:
                 raise LineProblem("same_person: insured_pesel = member_pesel")
             return (
@@ -111,8 +93,8 @@ def _parse_line(line: bytes, number: int, today: date) -> tuple:
                 event.member_first_name.strip(), event.member_surname.strip(), member.birth_date, member.sex,
             )  # fmt: skip
         case Deregistered():
-            insured = _pesel(event.insured_pesel, "insured_pesel", today)
-            member = _pesel(event.member_pesel, "member_pesel", today)
+            insured = valid_pesel(event.insured_pesel, "insured_pesel", today)
+            member = valid_pesel(event.member_pesel, "member_pesel", today)
             if insured.pesel == member.pesel:
                 raise LineProblem("same_person: insured_pesel = member_pesel")
             return (
@@ -120,7 +102,7 @@ def _parse_line(line: bytes, number: int, today: date) -> tuple:
                 None, event.valid_to, event.reported_on, "", None, None, None, None, None, None, None, None,
             )  # fmt: skip
         case OwnTitleStarted() | OwnTitleEnded():
-            holder = _pesel(event.pesel, "pesel", today)
+            holder = valid_pesel(event.pesel, "pesel", today)
             started = isinstance(event, OwnTitleStarted)
             return (
                 number, event.event_id, "own_title_started" if started else "own_title_ended", "", holder.pesel,

@@ -26,9 +26,9 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from accounts.rules import InvalidPesel, parse_pesel
 from feeds.clinic_slots import collate_as
 from feeds.kinds import LineProblem
+from feeds.lines import copyable, decode, valid_pesel
 from feeds.steps import run_store_steps, unknown_person_step
 
 LEAVES_LOCK = 4_711_005  # pg_advisory_xact_lock key: one zus-sickleave store at a time
@@ -93,29 +93,7 @@ def staging_columns() -> str:
 
 
 def parse_line(line: bytes, number: int, today: date) -> tuple:
-    row = _parse_line(line, number, today)
-    # JSON may escape a NUL ("\u0000"), which PostgreSQL text cannot hold: COPY would fail the file.
-    if b"\\u0000" in line and any("\x00" in value for value in row if isinstance(value, str)):
-        raise LineProblem("invalid_field: NUL character in a value")
-    return row
-
-
-def _decode(line: bytes) -> SickLeaveLine:
-    try:
-        return _decoder.decode(line)
-    except msgspec.ValidationError as error:
-        raise LineProblem(f"invalid_field: {error}") from None
-    except msgspec.DecodeError as error:
-        raise LineProblem(f"invalid_json: {error}") from None
-    except UnicodeDecodeError as error:  # msgspec raises it for bad UTF-8 inside a string
-        raise LineProblem(f"invalid_json: not UTF-8 (byte {error.start})") from None
-
-
-def _pesel(value: str, field: str, today: date) -> str:
-    try:
-        return parse_pesel(value, today=today).pesel
-    except InvalidPesel as error:
-        raise LineProblem(f"invalid_pesel: {field} ({error.problem.value})") from None
+    return copyable(line, _parse_line(line, number, today))
 
 
 def _cared_person(leave: SickLeaveLine, employee: str, today: date) -> str:
@@ -127,15 +105,15 @@ def _cared_person(leave: SickLeaveLine, employee: str, today: date) -> str:
         return ""
     if not given:
         raise LineProblem(f"invalid_field: cared_person_pesel is required for {leave.kind}")
-    cared = _pesel(given, "cared_person_pesel", today)
+    cared = valid_pesel(given, "cared_person_pesel", today).pesel
     if cared == employee:
         raise LineProblem("same_person: cared_person_pesel = pesel")
     return cared
 
 
 def _parse_line(line: bytes, number: int, today: date) -> tuple:
-    leave = _decode(line)
-    employee = _pesel(leave.pesel, "pesel", today)
+    leave = decode(_decoder, line)
+    employee = valid_pesel(leave.pesel, "pesel", today).pesel
     cared = _cared_person(leave, employee, today)
     if problem := nip_problem(leave.employer_nip):
         raise LineProblem(f"invalid_nip: employer_nip ({problem})")
@@ -288,7 +266,9 @@ class ZusSickLeaves:
         cursor.execute(
             "ANALYZE zus_sickleave_staging (series_number, pesel, cared_person_pesel, status)"
         )
-        accepted, refused = run_store_steps(cursor, "zus_sickleave", _STORE_STEPS, {"feed_file": feed_file_id})
+        accepted, refused = run_store_steps(
+            cursor, "zus_sickleave", _STORE_STEPS, {"feed_file": feed_file_id}
+        )
         return accepted, refused
 
     def apply(self, cursor, *, today: date) -> int:
