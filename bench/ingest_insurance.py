@@ -33,10 +33,17 @@ import uuid
 from collections import Counter, defaultdict
 from datetime import date, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/ikp_bench"
+from _feed_bench import (
+    bench_urls,
+    checkpoint,
+    configure_django,
+    copy_baseline,
+    reset_database,
+    staged_rows,
+)
+
 BENCH_DB = "ikp_bench"
 TARGET_RATIO = 0.25
 TARGET_SECONDS_PER_MILLION = 60.0
@@ -83,59 +90,6 @@ SURNAMES = (
 
 
 # --- Environment and database --------------------------------------------------------------------
-
-
-def bench_urls() -> tuple[str, str]:
-    """(the bench database URL, the maintenance database URL on the same server)."""
-    parts = urlsplit(os.environ.get("DATABASE_URL") or DEFAULT_URL)
-    name = parts.path.lstrip("/")
-    if "bench" not in name:
-        name = BENCH_DB  # never drop a database that is not a bench database
-    return urlunsplit(parts._replace(path="/" + name)), urlunsplit(parts._replace(path="/postgres"))
-
-
-def configure_django(url: str) -> None:
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ikp.settings")
-    os.environ.setdefault("DJANGO_ENV", "test")
-    # The access-notice task the apply queues goes to an in-memory broker: a bench must not
-    # leave work for a real worker on a shared Redis, nor send 10^5 e-mails inside the timing.
-    os.environ["REDIS_URL"] = ""
-    os.environ["CELERY_TASK_ALWAYS_EAGER"] = "0"
-    sys.path.insert(0, str(BASE_DIR))
-    import logging
-
-    import django
-
-    django.setup()
-    logging.getLogger("kombu.connection").setLevel(logging.ERROR)  # "no hostname" for memory://
-
-
-def reset_database(url: str, admin_url: str) -> float:
-    """Drop and recreate the bench database, migrate it; return the seconds it took."""
-    import psycopg
-    from django.core.management import call_command
-    from django.db import connections
-
-    started = time.perf_counter()
-    connections.close_all()
-    name = urlsplit(url).path.lstrip("/")
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{name}"')
-    call_command("migrate", verbosity=0, interactive=False)
-    return time.perf_counter() - started
-
-
-def checkpoint() -> None:
-    """Start each timed run without the previous one's dirty buffers (needs a superuser)."""
-    from django.db import DatabaseError, connection
-
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("CHECKPOINT")
-    except DatabaseError:
-        pass
 
 
 # --- The generator ---------------------------------------------------------------------------------
@@ -342,53 +296,16 @@ def generate(path: Path, events: int, seed: int) -> Counter:
 # --- The baseline -------------------------------------------------------------------------------------
 
 
-def staged_rows(path: Path, today: date) -> list[tuple]:
-    """The tuples feeds.runner._stage would COPY, in its order (done once, before any timing)."""
-    from feeds.kinds import LineProblem
-    from feeds.runner import MAX_LINE_BYTES
+def zus_insurance_parse_line():
     from feeds.zus_insurance import parse_line
 
-    rows = []
-    with open(path, "rb") as handle:
-        for number, line in enumerate(handle, start=1):
-            if len(line) > MAX_LINE_BYTES or not line.strip():
-                continue
-            try:
-                rows.append(parse_line(line, number, today))
-            except LineProblem:
-                pass
-    return rows
+    return parse_line
 
 
-def copy_baseline(rows: list[tuple]) -> float:
-    """Seconds to COPY `rows` into a bare table (no index, no constraint) and commit."""
-    from django.db import connection, transaction
-
+def zus_insurance_columns() -> str:
     from feeds.zus_insurance import STAGING_COLUMNS
 
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"DROP TABLE IF EXISTS bench_raw_copy; CREATE TABLE bench_raw_copy ({STAGING_COLUMNS})"
-        )
-    checkpoint()
-    started = time.perf_counter()
-    with (
-        transaction.atomic(durable=True),
-        connection.cursor() as cursor,
-        cursor.connection.cursor().copy("COPY bench_raw_copy FROM STDIN") as copy,
-    ):
-        write_row = copy.write_row
-        for row in rows:
-            write_row(row)
-    seconds = time.perf_counter() - started
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM bench_raw_copy")
-        (copied,) = cursor.fetchone()
-        cursor.execute("DROP TABLE bench_raw_copy")
-    if copied != len(rows):
-        print(f"warning: the baseline copied {copied} rows, not {len(rows)}")
-    checkpoint()
-    return seconds
+    return STAGING_COLUMNS
 
 
 # --- The ingest, observed ------------------------------------------------------------------------------
@@ -579,7 +496,7 @@ def main() -> int:
     if args.events < 1:
         parser.error("--events must be at least 1")
 
-    url, admin_url = bench_urls()
+    url, admin_url = bench_urls(BENCH_DB)
     configure_django(url)
     from django.utils import timezone
 
@@ -599,7 +516,7 @@ def main() -> int:
         )
         today = timezone.localdate()
         started = time.perf_counter()
-        rows = staged_rows(path, today)
+        rows = staged_rows(zus_insurance_parse_line(), path, today)
         print(
             f"  parsed {len(rows):,} rows for the baseline in {time.perf_counter() - started:.1f} s (not timed)",
             flush=True,
@@ -607,7 +524,7 @@ def main() -> int:
 
         setup = reset_database(url, admin_url)
         print(f"  fresh database migrated in {setup:.1f} s", flush=True)
-        copy_seconds = copy_baseline(rows)
+        copy_seconds = copy_baseline(rows, zus_insurance_columns())
         del rows
         print(
             f"  baseline COPY done in {copy_seconds:.1f} s; ingesting (giving up after {args.give_up_after:.0f} s)...",

@@ -31,10 +31,17 @@ import uuid
 from collections import Counter, defaultdict
 from datetime import date, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
-BASE_DIR = Path(__file__).resolve().parent.parent
-DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/ikp_bench_zla"
+from _feed_bench import (
+    bench_urls,
+    checkpoint,
+    configure_django,
+    copy_baseline,
+    reset_database,
+    staged_rows,
+)
+
 BENCH_DB = "ikp_bench_zla"
 KIND = "zus-sickleave"
 TARGET_LINES = 100_000
@@ -72,57 +79,6 @@ SURNAMES = (
 
 
 # --- Environment and database --------------------------------------------------------------------
-
-
-def bench_urls() -> tuple[str, str]:
-    """(the bench database URL, the maintenance database URL on the same server)."""
-    parts = urlsplit(os.environ.get("DATABASE_URL") or DEFAULT_URL)
-    name = parts.path.lstrip("/")
-    if "bench" not in name:
-        name = BENCH_DB  # never drop a database that is not a bench database
-    return urlunsplit(parts._replace(path="/" + name)), urlunsplit(parts._replace(path="/postgres"))
-
-
-def configure_django(url: str) -> None:
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ikp.settings")
-    os.environ.setdefault("DJANGO_ENV", "test")
-    os.environ["REDIS_URL"] = ""  # the feed queues nothing; never touch a shared Redis
-    os.environ["CELERY_TASK_ALWAYS_EAGER"] = "0"
-    sys.path.insert(0, str(BASE_DIR))
-    import logging
-
-    import django
-
-    django.setup()
-    logging.getLogger("kombu.connection").setLevel(logging.ERROR)
-
-
-def reset_database(url: str, admin_url: str) -> float:
-    """Drop and recreate the bench database, migrate it; return the seconds it took."""
-    import psycopg
-    from django.core.management import call_command
-    from django.db import connections
-
-    started = time.perf_counter()
-    connections.close_all()
-    name = urlsplit(url).path.lstrip("/")
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{name}"')
-    call_command("migrate", verbosity=0, interactive=False)
-    return time.perf_counter() - started
-
-
-def checkpoint() -> None:
-    """Start each timed run without the previous one's dirty buffers (needs a superuser)."""
-    from django.db import DatabaseError, connection
-
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("CHECKPOINT")
-    except DatabaseError:
-        pass
 
 
 # --- People (untimed) ----------------------------------------------------------------------------------
@@ -265,49 +221,16 @@ def new_leave(
 # --- The baseline -------------------------------------------------------------------------------------
 
 
-def staged_rows(path: Path, today: date) -> list[tuple]:
-    """The tuples feeds.runner._stage would COPY, in its order (done once, before any timing)."""
-    from feeds.kinds import LineProblem
-    from feeds.runner import MAX_LINE_BYTES
+def zus_sickleave_parse_line():
     from feeds.zus_sickleave import parse_line
 
-    rows = []
-    with open(path, "rb") as handle:
-        for number, line in enumerate(handle, start=1):
-            if len(line) > MAX_LINE_BYTES or not line.strip():
-                continue
-            try:
-                rows.append(parse_line(line, number, today))
-            except LineProblem:
-                pass
-    return rows
+    return parse_line
 
 
-def copy_baseline(rows: list[tuple]) -> float:
-    """Seconds to COPY `rows` into a bare table (no index, no constraint) and commit."""
-    from django.db import connection, transaction
-
+def zus_sickleave_columns() -> str:
     from feeds.zus_sickleave import staging_columns
 
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"DROP TABLE IF EXISTS bench_raw_copy; CREATE TABLE bench_raw_copy ({staging_columns()})"
-        )
-    checkpoint()
-    started = time.perf_counter()
-    with (
-        transaction.atomic(durable=True),
-        connection.cursor() as cursor,
-        cursor.connection.cursor().copy("COPY bench_raw_copy FROM STDIN") as copy,
-    ):
-        write_row = copy.write_row
-        for row in rows:
-            write_row(row)
-    seconds = time.perf_counter() - started
-    with connection.cursor() as cursor:
-        cursor.execute("DROP TABLE bench_raw_copy")
-    checkpoint()
-    return seconds
+    return staging_columns()
 
 
 # --- The ingest, observed ------------------------------------------------------------------------------
@@ -387,7 +310,7 @@ def main() -> int:
     if args.lines < 1 or args.people < 2:
         parser.error("--lines must be at least 1 and --people at least 2")
 
-    url, admin_url = bench_urls()
+    url, admin_url = bench_urls(BENCH_DB)
     configure_django(url)
     from django.utils import timezone
 
@@ -411,12 +334,12 @@ def main() -> int:
     path = Path(name)
     try:
         mix = generate(path, args.lines, args.seed, employees, children)
-        rows = staged_rows(path, timezone.localdate())
+        rows = staged_rows(zus_sickleave_parse_line(), path, timezone.localdate())
         print(
             f"  generated {path.stat().st_size / 1e6:,.1f} MB, parsed {len(rows):,} rows for the baseline (not timed)",
             flush=True,
         )
-        copy_seconds = copy_baseline(rows)
+        copy_seconds = copy_baseline(rows, zus_sickleave_columns())
         del rows
         ingest_seconds, result, phases = timed_ingest(path)
         counts = database_counts()
