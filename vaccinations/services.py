@@ -355,7 +355,6 @@ def clinics_of(user: User):
 
 def slot_publish(
     *,
-    by: User,
     clinic: Clinic,
     vaccine: Vaccine,
     starts_at: datetime,

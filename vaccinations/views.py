@@ -83,7 +83,7 @@ def _slots_url(code: str, replacing: str = "") -> str:
     return f"{url}?{urlencode({RESCHEDULE_PARAM: replacing})}" if replacing else url
 
 
-def _replacing(request: HttpRequest, subject: SubjectAccess, source) -> Appointment | None:
+def _replacing(subject: SubjectAccess, source) -> Appointment | None:
     """The child's booked appointment being moved, named by ?zmiana= or a hidden field."""
     value = source.get(RESCHEDULE_PARAM, "")
     if not value:
@@ -110,7 +110,7 @@ def book_slots(request: HttpRequest, vaccine_code: str) -> HttpResponse:
     """Step 2: date and place. Only slots this child may take, soonest first, by city."""
     subject = acting_subject(request, need=Level.WRITE)
     vaccine = get_object_or_404(Vaccine, code=vaccine_code)
-    replacing = _replacing(request, subject, request.GET)
+    replacing = _replacing(subject, request.GET)
     now = timezone.now()
     city = request.GET.get("miasto", "").strip()
     slots, step = services.bookable_slots(
@@ -153,7 +153,7 @@ def book_confirm(request: HttpRequest, slot_id) -> HttpResponse:
     subject = acting_subject(request, need=Level.WRITE)
     slot = get_object_or_404(Slot.objects.select_related("clinic", "vaccine"), public_id=slot_id)
     source = request.POST if request.method == "POST" else request.GET
-    replacing = _replacing(request, subject, source)
+    replacing = _replacing(subject, source)
     if request.method == "GET":
         return _confirm_page(request, subject, slot, replacing)
     try:

@@ -93,7 +93,7 @@ def slots(request: HttpRequest, clinic_id) -> HttpResponse:
         data = form.cleaned_data
         try:
             published = services.slot_publish(
-                by=request.user, clinic=clinic, vaccine=data["vaccine"], starts_at=data["starts_at"],
+                clinic=clinic, vaccine=data["vaccine"], starts_at=data["starts_at"],
                 duration_minutes=data["duration_minutes"], count=data["count"],
             )  # fmt: skip
         except services.BookingRefused as refusal:
