@@ -358,3 +358,16 @@ def test_the_slot_list_has_a_pinned_query_count(client, parent, insured_child, c
         make_slot(make_clinic(city="Gdańsk"), days_ahead=day % 30 + 1, hour=8 + day % 8)
     with django_assert_max_num_queries(len(few.captured_queries)):
         client.get(SLOTS)
+
+
+def test_the_pages_say_no_e_referral_is_needed(client, parent, insured_child, clinic):
+    """The FAQ's "Brak skierowania na szczepienie przeciw HPV": none is issued, none is needed."""
+    slot = make_slot(clinic)
+    open_child_account(client, parent, insured_child)
+
+    overview = client.get(OVERVIEW, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    confirm = client.get(confirm_url(slot), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+
+    assert "No e-referral is issued for the HPV vaccination" in overview
+    assert "between them" in overview  # the interval between the doses
+    assert "No e-referral is needed" in confirm
