@@ -2,8 +2,8 @@
 
 import json
 from datetime import UTC, datetime, time, timedelta
+from functools import partial
 from io import StringIO
-from pathlib import Path
 
 import pytest
 from django.core import mail
@@ -16,9 +16,11 @@ from conftest import hpv9, make_clinic, make_person, make_slot, record_dose, yea
 from feeds.models import FeedFile, QuarantinedLine
 from feeds.runner import ingest_file
 from feeds.tasks import poll_inbox
+from feeds.tests.feed_lines import feed_file, ingest_lines, quarantined
 from vaccinations.models import Appointment, Clinic, Immunization, Slot
 
 KIND = "clinic-slots"
+ingest = partial(ingest_lines, KIND)
 
 
 def at(days: int, hour: int = 10, minute: int = 0) -> datetime:
@@ -41,17 +43,6 @@ def withdrawn(slot_id: str) -> dict:
     return {"slot_id": slot_id, "withdrawn": True}
 
 
-def feed_file(tmp_path: Path, name: str, lines: list) -> Path:
-    path = tmp_path / name
-    text = "\n".join(line if isinstance(line, str) else json.dumps(line) for line in lines)
-    path.write_text(text + "\n", encoding="utf-8")
-    return path
-
-
-def ingest(tmp_path: Path, name: str, lines: list, **options):
-    return ingest_file(KIND, feed_file(tmp_path, name, lines), **options)
-
-
 def state() -> dict:
     """Everything the feed may touch, as plain values."""
     return {
@@ -60,10 +51,6 @@ def state() -> dict:
         "appointments": sorted(Appointment.objects.values_list("pk", "status", "cancel_reason")),
         "quarantine": sorted(QuarantinedLine.objects.values_list("file_sha256", "line_number", "reason")),
     }  # fmt: skip
-
-
-def quarantined() -> dict[int, str]:
-    return dict(QuarantinedLine.objects.values_list("line_number", "reason"))
 
 
 def book(slot: Slot, child, parent) -> Appointment:

@@ -3,8 +3,8 @@
 import itertools
 import json
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from io import StringIO
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -20,9 +20,14 @@ from feeds.kinds import LineProblem
 from feeds.models import FeedFile, QuarantinedLine
 from feeds.runner import MAX_LINE_BYTES, ingest_file, run_corrected_line
 from feeds.tasks import poll_inbox
+from feeds.tests import feed_lines
+from feeds.tests.feed_lines import days_ago, ingest_lines, quarantined
 from records.models import Document
 
 KIND = "edm-document"
+# Polish text travels as raw UTF-8 in these files, as facilities send it.
+ingest = partial(ingest_lines, KIND, ascii_json=False)
+feed_file = partial(feed_lines.feed_file, ascii_json=False)
 WARSAW = ZoneInfo("Europe/Warsaw")
 BODY = (
     "Rozpoznanie: ostre zapalenie oskrzeli (J20.9).\n"
@@ -30,10 +35,6 @@ BODY = (
     "Zażółć gęślą jaźń — ZAŻÓŁĆ GĘŚLĄ JAŹŃ."
 )
 _serial = itertools.count(700)
-
-
-def days_ago(days: int) -> date:
-    return timezone.localdate() - timedelta(days=days)
 
 
 def document(document_id: str, person: Person | str, **overrides) -> dict:
@@ -47,22 +48,6 @@ def document(document_id: str, person: Person | str, **overrides) -> dict:
     return line
 
 
-def encoded(line: dict | str | bytes) -> bytes:
-    if isinstance(line, bytes):
-        return line  # as sent, valid UTF-8 or not
-    return (line if isinstance(line, str) else json.dumps(line, ensure_ascii=False)).encode()
-
-
-def feed_file(tmp_path: Path, name: str, lines: list) -> Path:
-    path = tmp_path / name
-    path.write_bytes(b"\n".join(encoded(line) for line in lines) + b"\n")
-    return path
-
-
-def ingest(tmp_path: Path, name: str, lines: list, **options):
-    return ingest_file(KIND, feed_file(tmp_path, name, lines), **options)
-
-
 def state() -> dict:
     return {
         "documents": sorted(Document.objects.values_list(
@@ -70,10 +55,6 @@ def state() -> dict:
             "body", "feed_file", "line_number", "public_id", "received_at")),
         "quarantine": sorted(QuarantinedLine.objects.values_list("file_sha256", "line_number", "reason")),
     }  # fmt: skip
-
-
-def quarantined() -> dict[int, str]:
-    return dict(QuarantinedLine.objects.values_list("line_number", "reason"))
 
 
 @pytest.fixture

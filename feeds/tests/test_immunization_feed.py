@@ -2,9 +2,9 @@
 
 import itertools
 import json
-from datetime import date, timedelta
+from datetime import timedelta
+from functools import partial
 from io import StringIO
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -19,14 +19,12 @@ from feeds.kinds import LineProblem
 from feeds.models import FeedFile, QuarantinedLine
 from feeds.runner import ingest_file, run_corrected_line
 from feeds.tasks import poll_inbox
+from feeds.tests.feed_lines import days_ago, feed_file, ingest_lines, quarantined
 from vaccinations.models import Appointment, Immunization
 
 KIND = "immunization"
+ingest = partial(ingest_lines, KIND)
 _serial = itertools.count(300)
-
-
-def days_ago(days: int) -> date:
-    return timezone.localdate() - timedelta(days=days)
 
 
 def dose(record_id: str, person: Person | str, **overrides) -> dict:
@@ -39,17 +37,6 @@ def dose(record_id: str, person: Person | str, **overrides) -> dict:
     return line
 
 
-def feed_file(tmp_path: Path, name: str, lines: list) -> Path:
-    path = tmp_path / name
-    text = "\n".join(line if isinstance(line, str) else json.dumps(line) for line in lines)
-    path.write_text(text + "\n", encoding="utf-8")
-    return path
-
-
-def ingest(tmp_path: Path, name: str, lines: list, **options):
-    return ingest_file(KIND, feed_file(tmp_path, name, lines), **options)
-
-
 def state() -> dict:
     return {
         "doses": sorted(Immunization.objects.values_list(
@@ -58,10 +45,6 @@ def state() -> dict:
         "appointments": sorted(Appointment.objects.values_list("pk", "status")),
         "quarantine": sorted(QuarantinedLine.objects.values_list("file_sha256", "line_number", "reason")),
     }  # fmt: skip
-
-
-def quarantined() -> dict[int, str]:
-    return dict(QuarantinedLine.objects.values_list("line_number", "reason"))
 
 
 @pytest.fixture

@@ -3,14 +3,13 @@
 import itertools
 import json
 from datetime import date, timedelta
+from functools import partial
 from io import StringIO
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
 from accounts.models import Person
 from accounts.rules import build_pesel
@@ -19,17 +18,15 @@ from feeds.kinds import LineProblem
 from feeds.models import FeedFile, QuarantinedLine
 from feeds.runner import ingest_file, run_corrected_line
 from feeds.tasks import poll_inbox
+from feeds.tests.feed_lines import days_ago, feed_file, ingest_lines, quarantined
 from feeds.zus_sickleave import nip_problem
 from sickleaves.models import SickLeave
 
 KIND = "zus-sickleave"
+ingest = partial(ingest_lines, KIND)
 NIP = "5260250274"  # a valid NIP (check digit 4)
 OTHER_NIP = "7740001454"
 _serial = itertools.count(500)
-
-
-def days_ago(days: int) -> date:
-    return timezone.localdate() - timedelta(days=days)
 
 
 def leave(series: str, person: Person | str, **overrides) -> dict:
@@ -48,17 +45,6 @@ def care(series: str, person: Person, cared: Person | str, **overrides) -> dict:
     return leave(series, person, kind="child_care", cared_person_pesel=cared_pesel, **overrides)
 
 
-def feed_file(tmp_path: Path, name: str, lines: list) -> Path:
-    path = tmp_path / name
-    text = "\n".join(line if isinstance(line, str) else json.dumps(line) for line in lines)
-    path.write_text(text + "\n", encoding="utf-8")
-    return path
-
-
-def ingest(tmp_path: Path, name: str, lines: list, **options):
-    return ingest_file(KIND, feed_file(tmp_path, name, lines), **options)
-
-
 def state() -> dict:
     return {
         "leaves": sorted(SickLeave.objects.values_list(
@@ -67,10 +53,6 @@ def state() -> dict:
             "cancelled_at", "feed_file", "line_number")),
         "quarantine": sorted(QuarantinedLine.objects.values_list("file_sha256", "line_number", "reason")),
     }  # fmt: skip
-
-
-def quarantined() -> dict[int, str]:
-    return dict(QuarantinedLine.objects.values_list("line_number", "reason"))
 
 
 def unknown_pesel(born: date) -> str:
