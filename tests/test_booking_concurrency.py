@@ -9,7 +9,6 @@ and shows that more than one booker gets through the check: only the unique cons
 them there, while `appointment_book` refuses them before they try.
 """
 
-import importlib
 import threading
 import time
 import uuid
@@ -17,7 +16,6 @@ from dataclasses import dataclass
 from functools import partial
 
 import pytest
-from django.apps import apps
 from django.db import IntegrityError, connection, transaction
 
 from conftest import (
@@ -44,12 +42,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 BOOKERS = 8
 JOIN_TIMEOUT = 60  # seconds; a hung thread fails the test instead of hanging the suite
-
-
-@pytest.fixture(autouse=True)
-def hpv_programme(transactional_db):
-    """Transactional tests flush the rows the data migration seeded; seed them again."""
-    importlib.import_module("vaccinations.migrations.0002_hpv_programme_2024").seed(apps, None)
 
 
 @pytest.fixture(autouse=True)

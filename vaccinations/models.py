@@ -166,6 +166,8 @@ class Appointment(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     child = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="appointments")
     slot = models.ForeignKey(Slot, on_delete=models.PROTECT, related_name="appointments")
+    # The slot's vaccine, copied: the partial unique constraint (one booked appointment per
+    # child and vaccine) can only name this table's columns.
     vaccine = models.ForeignKey(Vaccine, on_delete=models.PROTECT, related_name="+")
     dose_number = models.PositiveSmallIntegerField(_("dose"))
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.BOOKED)
