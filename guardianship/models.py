@@ -220,6 +220,9 @@ class LinkSuspension(models.Model):
         "support.Ticket", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     lifted_at = models.DateTimeField(null=True, blank=True)
+    # Support confirmed the report (the registration was made under a wrong PESEL): the link
+    # stays ended, and the correction to request from ZUS is recorded (support.ZusCorrection).
+    final = models.BooleanField(default=False)
 
     class Meta:
         constraints = [
@@ -256,6 +259,12 @@ class AccessLogEntry(models.Model):
         CLINIC_RECORD_DOSE = "clinic_record_dose", _("clinic: recorded a vaccine dose")
         CLINIC_CLOSE_VISIT = "clinic_close_visit", _("clinic: closed a vaccination visit")
         SUPPORT_ACTION = "support_action", _("support staff action")
+        VIEW_TICKET = "view_ticket", _("viewed an ikp-pomoc request")
+        SUPPORT_VIEW_PERSON = "support_view_person", _("ikp-pomoc: read the data to handle a request")
+        SUPPORT_RESYNC = "support_resync", _("ikp-pomoc: re-ran the insurance sync")
+        SUPPORT_GRANT = "support_grant", _("ikp-pomoc: added a guardian after checking documents")
+        SUPPORT_NOT_MY_CHILD = "support_not_my_child", _("ikp-pomoc: handled a 'not my child' report")
+        SUPPORT_SEARCH = "support_search", _("ikp-pomoc: searched requests by PESEL")
 
     id = models.BigAutoField(primary_key=True)
     at = models.DateTimeField(auto_now_add=True, db_index=True)

@@ -174,6 +174,19 @@ def resource_for(request, queryset, public_id, *, subject_field: str, need: Leve
     return resource, SubjectAccess(subject, access)
 
 
+def subject_through_ticket(request, ticket) -> SubjectAccess:
+    """ikp-pomoc staff read a person's data only through an open ticket about that person that
+    is assigned to them; anything else is 404. Staff act on the data through the support
+    services (each with a justification), so the access is read-only here."""
+    if ticket.person_id is None or not ticket.is_open or ticket.assignee_id != request.user.pk:
+        raise Http404
+    return SubjectAccess(ticket.person, SUPPORT_ACCESS)
+
+
+# What an assigned ticket gives its support assignee; logged with basis "support".
+SUPPORT_ACCESS = Access(Level.READ, basis="support")
+
+
 def acting_subject(request, *, need: Level = Level.READ) -> SubjectAccess:
     """The account open in this session (the user's own unless they switched to another).
 

@@ -28,6 +28,7 @@ from guardianship.policy import (
     surname_matches,
 )
 from support.models import Ticket
+from support.services import ticket_create
 
 
 class GuardianshipError(Exception):
@@ -59,7 +60,37 @@ def grant_create(
     Refusals: invalid_pesel, self (granting oneself), minor, surname_mismatch, already,
     confirm_required.
     """
-    subject = subject_access.subject
+    action = (
+        AccessLogEntry.Action.GRANT_ADDED
+        if kind == AccessGrant.Kind.CHILD
+        else AccessLogEntry.Action.AUTHORISATION_ADDED
+    )
+    with transaction.atomic(durable=True):
+        grant = grant_insert(
+            actor=actor,
+            subject=subject_access.subject,
+            grantee_surname=grantee_surname,
+            grantee_pesel=grantee_pesel,
+            kind=kind,
+            legal_guardian_confirmed=legal_guardian_confirmed,
+            source=source,
+        )
+        log_access(actor, subject_access, action, target=str(grant.public_id))
+    return grant
+
+
+def grant_insert(
+    *,
+    actor: User,
+    subject: Person,
+    grantee_surname: str,
+    grantee_pesel: str,
+    kind: str,
+    legal_guardian_confirmed: bool = False,
+    source: str | None = None,
+) -> AccessGrant:
+    """Check and insert a grant inside the caller's transaction (which writes the audit):
+    grant_create for patients and guardians, support.staff_actions for ikp-pomoc."""
     today = timezone.localdate()
     try:
         facts = parse_pesel(grantee_pesel, today=today)
@@ -81,14 +112,12 @@ def grant_create(
         if source != AccessGrant.Source.SUPPORT and not legal_guardian_confirmed:
             raise GuardianshipError("confirm_required")
         valid_until = rules.child_grant_valid_until(subject.birth_date)
-        action = AccessLogEntry.Action.GRANT_ADDED
     else:
         source = source or AccessGrant.Source.PATIENT
         valid_until = None
-        action = AccessLogEntry.Action.AUTHORISATION_ADDED
     try:
-        with transaction.atomic(durable=True):
-            grant = AccessGrant.objects.create(
+        with transaction.atomic():  # a savepoint: the caller's transaction survives "already"
+            return AccessGrant.objects.create(
                 kind=kind,
                 source=source,
                 subject=subject,
@@ -98,10 +127,8 @@ def grant_create(
                 granted_by=actor,
                 valid_until=valid_until,
             )
-            log_access(actor, subject_access, action, target=str(grant.public_id))
     except IntegrityError:
         raise GuardianshipError("already") from None
-    return grant
 
 
 def grant_revoke(*, actor: User, subject_access: SubjectAccess, grant: AccessGrant) -> None:
@@ -179,8 +206,9 @@ def diagnosis_ticket_open(
 ) -> Ticket:
     """A support ticket prefilled with the diagnosis the parent was shown."""
     with transaction.atomic(durable=True):
-        ticket = Ticket.objects.create(
+        ticket = ticket_create(
             category=Ticket.Category.CHILD_ACCESS,
+            source=Ticket.Source.DIAGNOSIS,
             requester=user,
             person=child,
             description=description,
@@ -219,8 +247,9 @@ def not_my_child_report(
         }
     }  # fmt: skip
     with transaction.atomic(durable=True):
-        ticket = Ticket.objects.create(
+        ticket = ticket_create(
             category=Ticket.Category.NOT_MY_CHILD,
+            source=Ticket.Source.DIAGNOSIS,
             requester=user,
             person=child,
             description=description,

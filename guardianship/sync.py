@@ -294,9 +294,12 @@ def guardianship_daily(*, today: date) -> None:
 
 
 def recompute_subjects(*, subject_ids: list[int], today: date) -> None:
-    """Recompute given children now (support's "re-run the sync" for a person)."""
-    with transaction.atomic(durable=True), connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [APPLY_LOCK])
+    """Recompute given children inside the caller's transaction (support's "re-run the sync"
+    for a person writes its audit rows in the same one): apply what is still pending, then
+    recompute these subjects, queueing the notices on commit."""
+    with connection.cursor() as cursor:
+        cursor.execute(APPLYING_DDL)
+        apply_events(cursor, today=today)
         cursor.execute("CREATE TEMP TABLE touched_subject (id bigint) ON COMMIT DROP")
         cursor.executemany("INSERT INTO touched_subject VALUES (%s)", [(i,) for i in subject_ids])
         _recompute(cursor, today)

@@ -13,5 +13,7 @@ BEAT_SCHEDULE: dict[str, dict] = {
     "feeds-poll-inbox": {"task": "feeds.tasks.poll_inbox", "schedule": 60.0},
     "guardianship-daily": {"task": "guardianship.tasks.guardianship_daily", "schedule": crontab(minute=5, hour=0)},
     "vaccinations-daily": {"task": "vaccinations.tasks.vaccinations_daily", "schedule": crontab(minute=30, hour=7)},
+    "support-daily": {"task": "support.tasks.support_daily", "schedule": crontab(minute=15, hour=1)},
+    "support-poll-mail-inbox": {"task": "support.tasks.poll_mail_inbox", "schedule": 60.0},
     "guardianship-send-access-notices": {"task": "guardianship.tasks.send_access_notices", "schedule": 300.0},
 }

@@ -314,6 +314,15 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", DJANGO_ENV == "d
 CELERY_TASK_EAGER_PROPAGATES = True
 INBOX_DIR = Path(env_str("INBOX_DIR", str(BASE_DIR / ".data" / "inbox")))
 
+# --- ikp-pomoc ------------------------------------------------------------------------------------
+# The desk's address: replies to ticket e-mails come back here and are dropped as .eml files
+# into SUPPORT_MAIL_INBOX (support.tasks.poll_mail_inbox).
+SUPPORT_MAIL_ADDRESS = env_str("SUPPORT_MAIL_ADDRESS", "ikp-pomoc@ikp.example")
+SUPPORT_MAIL_INBOX = Path(env_str("SUPPORT_MAIL_INBOX", str(INBOX_DIR / "mail")))
+SUPPORT_MAIL_MAX_BYTES = 15 * 1024 * 1024  # a whole inbound message, attachments included
+SUPPORT_ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024  # one attachment
+SUPPORT_ATTACHMENTS_PER_MESSAGE = 5
+
 # --- Logging: no personal data; request paths carry only opaque ids --------------------------------
 LOGGING = {
     "version": 1,

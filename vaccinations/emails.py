@@ -1,10 +1,8 @@
 """Vaccination e-mails: subject and text templates, in the recipient's language."""
 
-from django.conf import settings
 from django.core.mail import send_mail
-from django.template.loader import render_to_string
-from django.utils import translation
 
+from ikp import mail
 from vaccinations.models import Appointment
 
 APPOINTMENT_KINDS = ("booked", "cancelled", "withdrawn")
@@ -12,11 +10,7 @@ APPOINTMENT_KINDS = ("booked", "cancelled", "withdrawn")
 
 def render_mail(template: str, context: dict, language: str) -> tuple[str, str]:
     """(subject, body) of vaccinations/emails/<template>[_subject].txt in `language`."""
-    with translation.override(language or "pl"):
-        context = {**context, "portal_url": settings.PORTAL_BASE_URL.rstrip("/")}
-        subject = render_to_string(f"vaccinations/emails/{template}_subject.txt", context).strip()
-        body = render_to_string(f"vaccinations/emails/{template}.txt", context)
-    return subject, body
+    return mail.render_mail(f"vaccinations/emails/{template}", context, language)
 
 
 def appointment_mail_send(*, appointment_id: int, kind: str) -> bool:

@@ -21,6 +21,7 @@ from accounts.models import Person, User
 from guardianship.models import AccessLogEntry
 from guardianship.policy import SubjectAccess, log_access
 from support.models import Ticket
+from support.services import ticket_create
 from vaccinations import rules, tasks
 from vaccinations.models import Appointment, Clinic, Immunization, Programme, Slot, Vaccine
 
@@ -193,8 +194,9 @@ def open_visit_ticket_open(*, by: User, subject: SubjectAccess, state: Vaccinati
     dose = state.open_visit
     clinic = dose.clinic.name if dose.clinic else dose.clinic_code
     with transaction.atomic(durable=True):
-        ticket = Ticket.objects.create(
+        ticket = ticket_create(
             category=Ticket.Category.HPV_BOOKING,
+            source=Ticket.Source.DIAGNOSIS,
             requester=by,
             person=subject.subject,
             description=_(

@@ -23,15 +23,19 @@ from guardianship.models import (
     InsuranceEvent,
     LinkSuspension,
 )
-from support.models import Ticket
+from support.models import Attachment, SetAsideMail, StaffAction, Ticket, TicketMessage, ZusCorrection
 
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 APPS = ("guardianship", "feeds", "support")
 RECORDS = [
     "guardianship.InsuranceEvent", "guardianship.Coverage", "guardianship.OwnTitle", "guardianship.AutomaticGuardian",
     "guardianship.AccessLogEntry", "guardianship.AccessNotice", "feeds.FeedFile", "feeds.QuarantinedLine",
+    "support.TicketMessage", "support.Attachment", "support.StaffAction", "support.SetAsideMail",
 ]  # fmt: skip
-EDITABLE = ["guardianship.AccessGrant", "guardianship.LinkSuspension", "support.Ticket"]
+EDITABLE = [
+    "guardianship.AccessGrant", "guardianship.LinkSuspension", "support.Ticket", "support.ResponseTarget",
+    "support.ZusCorrection",
+]  # fmt: skip
 
 
 def own_models() -> list:
@@ -63,6 +67,12 @@ def world(granted_child, parent, granted_guardian, admin_user, tmp_path):
     ticket = Ticket.objects.create(category="not_my_child", requester=parent, person=granted_child,
                                    description="To nie moje dziecko", diagnosis={"code": "has_access"})  # fmt: skip
     LinkSuspension.objects.create(person=parent.person, subject=granted_child, ticket=ticket)
+    message = TicketMessage.objects.create(ticket=ticket, kind="message", author=parent, body="Proszę o pomoc")
+    Attachment.objects.create(ticket=ticket, message=message, name="skan.pdf", content_type="application/pdf",
+                              size=8, sha256="0" * 64, content=b"%PDF-1.4")  # fmt: skip
+    StaffAction.objects.create(ticket=ticket, actor=parent, kind="resync", person=granted_child, justification="test")
+    ZusCorrection.objects.create(ticket=ticket, insured=parent.person, member=granted_child, created_by=parent)
+    SetAsideMail.objects.create(filename="x.eml", reason="malformed", size=3)
     AccessLogEntry.objects.create(actor=parent, acting_for=granted_child, subject=granted_child,
                                   action="view_summary", basis="insurance")  # fmt: skip
     path = tmp_path / "zus-admin.jsonl"
@@ -195,7 +205,7 @@ def test_a_ticket_status_can_be_changed_and_its_diagnosis_is_kept(admin_client, 
     data = {
         "category": ticket.category, "status": "in_progress", "requester": ticket.requester_id,
         "person": ticket.person_id, "description": ticket.description, "diagnosis": json.dumps({"code": "forged"}),
-        "_save": "Save",
+        "messages-TOTAL_FORMS": "0", "messages-INITIAL_FORMS": "0", "_save": "Save",
     }  # fmt: skip
 
     response = admin_client.post(admin_url(Ticket, "change", ticket.pk), data)
