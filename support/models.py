@@ -245,6 +245,7 @@ class SetAsideMail(models.Model):
         MALFORMED = "malformed", _("not a readable e-mail")
         NO_SENDER = "no_sender", _("no usable sender address")
         EMPTY = "empty", _("no text")
+        AUTOMATIC = "automatic", _("an automatic reply or bulk mail")
 
     filename = models.CharField(max_length=255)
     reason = models.CharField(max_length=16, choices=Reason.choices)
