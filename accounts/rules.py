@@ -51,9 +51,7 @@ def parse_pesel(value: str, *, today: date) -> PeselFacts:
         raise InvalidPesel(PeselProblem.FORMAT)
     b = digits.encode("ascii")
     # The weights 1 3 7 9 1 3 7 9 1 3 applied to the codes; 44 = the weights' sum, times "0".
-    weighted = (
-        b[0] + b[4] + b[8] + 3 * (b[1] + b[5] + b[9]) + 7 * (b[2] + b[6]) + 9 * (b[3] + b[7])
-    )
+    weighted = b[0] + b[4] + b[8] + 3 * (b[1] + b[5] + b[9]) + 7 * (b[2] + b[6]) + 9 * (b[3] + b[7])
     if (44 * _ZERO - weighted) % 10 != b[10] - _ZERO:
         raise InvalidPesel(PeselProblem.CHECKSUM)
     coded_month = (b[2] - _ZERO) * 10 + b[3] - _ZERO
@@ -124,6 +122,16 @@ VERIFICATION_VALIDITY_MONTHS: dict[VerificationMethod, int] = {
 
 def verification_expires_on(method: VerificationMethod, verified_on: date) -> date:
     return add_months(verified_on, VERIFICATION_VALIDITY_MONTHS[VerificationMethod(method)])
+
+
+EXPIRY_WARNING_DAYS = 30  # the login help page warns this long before a confirmation expires
+
+
+def verification_state(expires_on: date, today: date) -> str:
+    """ "expired", "expiring" (within 30 days, the last day included) or "valid"."""
+    if expires_on < today:
+        return "expired"
+    return "expiring" if (expires_on - today).days <= EXPIRY_WARNING_DAYS else "valid"
 
 
 _CENTURY_OFFSET = {1800: 80, 1900: 0, 2000: 20, 2100: 40, 2200: 60}

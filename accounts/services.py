@@ -38,16 +38,31 @@ def person_get_or_create(*, pesel: str, first_name: str = "", surname: str = "")
     return person
 
 
-def identity_verification_record(*, user: User, method: str, at: datetime | None = None) -> IdentityVerification:
+def identity_verification_record(
+    *, user: User, method: str, at: datetime | None = None
+) -> IdentityVerification:
     at = at or timezone.now()
     expires_on = verification_expires_on(VerificationMethod(method), timezone.localdate(at))
     expires_at = timezone.make_aware(datetime.combine(expires_on, time(23, 59, 59)))
-    return IdentityVerification.objects.create(user=user, method=method, verified_at=at, expires_at=expires_at)
+    return IdentityVerification.objects.create(
+        user=user, method=method, verified_at=at, expires_at=expires_at
+    )
 
 
 def current_verification(user: User, *, at: datetime | None = None) -> IdentityVerification | None:
     at = at or timezone.now()
-    return user.verifications.filter(verified_at__lte=at, expires_at__gt=at).order_by("-expires_at").first()
+    return (
+        user.verifications.filter(verified_at__lte=at, expires_at__gt=at)
+        .order_by("-expires_at")
+        .first()
+    )
+
+
+def latest_verification(user: User) -> IdentityVerification | None:
+    """The confirmation that lasts longest: the current one, or else the one that expired last."""
+    return (
+        user.verifications.filter(verified_at__lte=timezone.now()).order_by("-expires_at").first()
+    )
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,11 @@ from accounts.decorators import verified_identity_required
 from accounts.models import User
 from accounts.roles import CLINIC_STAFF_GROUP, SUPPORT_GROUP
 from accounts.rules import VerificationMethod
-from accounts.services import current_verification, identity_verification_record
+from accounts.services import (
+    current_verification,
+    identity_verification_record,
+    latest_verification,
+)
 from accounts.summary import start_summary_load
 from guardianship.policy import acting_subject
 
@@ -58,8 +62,11 @@ def staff_links(user) -> list[tuple[str, str]]:
 @require_GET
 def identity_verification_required(request: HttpRequest) -> HttpResponse:
     """Explains why medical pages are closed and how to confirm one's identity."""
-    latest = request.user.verifications.order_by("-expires_at").first()
-    return render(request, "accounts/verification_required.html", {"latest": latest})
+    return render(
+        request,
+        "accounts/verification_required.html",
+        {"latest": latest_verification(request.user)},
+    )
 
 
 @require_POST
@@ -67,7 +74,11 @@ def language_switch(request: HttpRequest) -> HttpResponse:
     """Django's set_language, remembering the choice on the login for the e-mails we send."""
     response = set_language(request)
     language = request.POST.get("language", "")
-    if request.user.is_authenticated and language in dict(settings.LANGUAGES) and request.user.language != language:
+    if (
+        request.user.is_authenticated
+        and language in dict(settings.LANGUAGES)
+        and request.user.language != language
+    ):
         request.user.language = language
         request.user.save(update_fields=["language"])
     return response
@@ -99,7 +110,9 @@ def dev_login(request: HttpRequest) -> HttpResponse:
     if not settings.DEV_IDENTITY_PROVIDER:
         raise Http404
     patients = (
-        User.objects.filter(person__isnull=False, is_staff=False, is_superuser=False, groups__isnull=True)
+        User.objects.filter(
+            person__isnull=False, is_staff=False, is_superuser=False, groups__isnull=True
+        )
         .select_related("person")
         .order_by("person__surname", "person__first_name")
     )

@@ -21,5 +21,6 @@ urlpatterns = [
     path("", include("vaccinations.urls")),
     path("", include("vaccinations.urls_clinic")),
     path("", include("support.urls")),
+    path("", include("support.urls_desk")),
     path("", include("feeds.urls")),
 ]

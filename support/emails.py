@@ -7,6 +7,8 @@ member, without its text: staff read it on the desk. Internal entries are never 
 subject carries the ticket number, so a reply by e-mail joins the ticket (support.inbound).
 """
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
@@ -41,6 +43,17 @@ def ticket_mail_send(*, message_id: int) -> bool:
             subject, body, None, [address], reply_to=[settings.SUPPORT_MAIL_ADDRESS]
         ).send()
     return True
+
+
+def unmailed_entries(*, older_than: timedelta = timedelta(hours=1)) -> list[int]:
+    """Public thread entries whose mail is still owed (the send failed for good, or the worker
+    died before sending). Internal entries are never mailed and never marked."""
+    cutoff = timezone.now() - older_than
+    return list(
+        TicketMessage.objects.filter(mailed_at__isnull=True, internal=False, created_at__lt=cutoff).values_list(
+            "pk", flat=True
+        )[:1000]
+    )
 
 
 def mail_route(entry: TicketMessage) -> tuple[str, str, str] | None:

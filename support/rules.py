@@ -108,7 +108,8 @@ def target_clock(
 ) -> Clock:
     due = started + target
     if done is not None:
-        return Clock(due, done - started, TargetState.MET if done <= due else TargetState.MISSED)
+        # max(): two servers' clocks may disagree by a little
+        return Clock(due, max(done - started, timedelta(0)), TargetState.MET if done <= due else TargetState.MISSED)
     return Clock(
         due,
         max(now - started, timedelta(0)),
@@ -118,7 +119,7 @@ def target_clock(
 
 # --- ticket numbers ----------------------------------------------------------------------------
 
-_NUMBER = re.compile(r"\bIKP-(\d{4})-(\d{6,})\b", re.IGNORECASE)
+_NUMBER = re.compile(r"\bIKP-(\d{4})-(\d{6,12})\b", re.IGNORECASE)
 
 
 def ticket_number(year: int, serial: int) -> str:
@@ -152,6 +153,7 @@ def sniff_type(head: bytes) -> str | None:
 
 
 _UNSAFE_NAME = re.compile(r"[^\w.\- ]+", re.UNICODE)
+_DOTS = re.compile(r"\.{2,}")
 
 
 def safe_filename(name: str, content_type: str) -> str:
@@ -159,5 +161,5 @@ def safe_filename(name: str, content_type: str) -> str:
     the real type (a PNG named scan.pdf is served as scan.png)."""
     base = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
     stem = base.rsplit(".", 1)[0] if "." in base else base
-    stem = _UNSAFE_NAME.sub("_", stem).strip(" ._")[:80] or "attachment"
+    stem = _DOTS.sub(".", _UNSAFE_NAME.sub("_", stem))[:80].strip(" ._") or "attachment"
     return f"{stem}.{EXTENSIONS[content_type]}"

@@ -134,7 +134,8 @@ def patient_message_add(
         _attach(ticket, message, files)
         _mail_on_commit(message)
         if outcome != ticket.status:
-            _status_set(ticket, outcome, author=author, now=now)
+            # Announced by the message's own mail (to the assignee): not mailed again.
+            _status_set(ticket, outcome, author=author, now=now, mailed=True)
     return message
 
 
@@ -245,7 +246,7 @@ def support_staff():
 
 
 def is_support(user: User) -> bool:
-    return Group.objects.filter(name=SUPPORT_GROUP, user=user).exists()
+    return user.is_active and Group.objects.filter(name=SUPPORT_GROUP, user=user).exists()
 
 
 def mail_delivered(mail_key: str) -> bool:

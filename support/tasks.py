@@ -2,6 +2,7 @@
 
 import logging
 import os
+import smtplib
 import time
 from pathlib import Path
 
@@ -15,7 +16,9 @@ log = logging.getLogger(__name__)
 MAIL_STALE_AFTER_SECONDS = 10 * 60
 
 
-@shared_task
+# A mail server that refuses for a while: the entry stays unmailed (its transaction rolled
+# back) and the task tries again later; the daily sweep catches anything still owed.
+@shared_task(autoretry_for=(OSError, smtplib.SMTPException), retry_backoff=60, max_retries=6)
 def send_ticket_mail(message_id: int) -> None:
     from support.emails import ticket_mail_send
 
@@ -24,9 +27,13 @@ def send_ticket_mail(message_id: int) -> None:
 
 @shared_task
 def support_daily() -> int:
-    """Close the tickets resolved 14 days ago that nobody reopened."""
+    """Close the tickets resolved 14 days ago that nobody reopened, and queue again any public
+    change still unmailed an hour after it happened."""
+    from support.emails import unmailed_entries
     from support.services import close_resolved
 
+    for entry_id in unmailed_entries():
+        send_ticket_mail.delay(entry_id)
     return close_resolved()
 
 

@@ -189,41 +189,61 @@ def cities_with_slots(*, vaccine: Vaccine, now: datetime) -> list[str]:
     )
 
 
-def open_visit_ticket_open(*, by: User, subject: SubjectAccess, state: VaccinationState) -> Ticket:
-    """An ikp-pomoc ticket for the FAQ's first problem, carrying what the parent was shown."""
+def hpv_ticket_open(
+    *, by: User, subject: SubjectAccess, state: VaccinationState, slot: Slot | None = None
+) -> Ticket:
+    """An ikp-pomoc ticket about booking this vaccine, carrying what the parent was shown,
+    judged again here (nothing posted is trusted).
+
+    Without a slot: the Szczepienia page's next step ("hpv_eligibility": the reason, the dose,
+    the booking window, and for the FAQ's first problem the open visit and its clinic). With a
+    slot: a booking that failed on the confirm page ("failed_booking": the verdict for that
+    slot's day and whether the term was still free).
+    """
+    verdict = judge_slot(child=subject.subject, slot=slot) if slot else state.next_step
+    facts = {
+        "reason": verdict.reason.value,
+        "vaccine": state.vaccine.code,
+        "dose_number": verdict.dose_number,
+        "opens_on": verdict.opens_on.isoformat() if verdict.opens_on else None,
+        "closes_on": verdict.closes_on.isoformat() if verdict.closes_on else None,
+        "shown": str(verdict.message),
+    }
     dose = state.open_visit
-    clinic = dose.clinic.name if dose.clinic else dose.clinic_code
+    if dose is not None:
+        facts |= {
+            "open_visit_dose": dose.dose_number,
+            "administered_on": dose.administered_on.isoformat(),
+            "clinic_code": dose.clinic_code,
+            "clinic_name": dose.clinic.name if dose.clinic else dose.clinic_code,
+        }
+    if slot is not None:
+        facts |= {
+            "slot_day": slot_day(slot).isoformat(),
+            "slot_clinic": slot.clinic.name,
+            "slot_state": _slot_state(slot),
+        }
     with transaction.atomic(durable=True):
         ticket = ticket_create(
             category=Ticket.Category.HPV_BOOKING,
             source=Ticket.Source.DIAGNOSIS,
             requester=by,
             person=subject.subject,
-            description=_(
-                "Dose %(dose)s of %(vaccine)s given on %(date)s is recorded, but %(clinic)s has not closed"
-                " the visit, so the next dose cannot be booked."
-            )
-            % {
-                "dose": dose.dose_number,
-                "vaccine": state.vaccine.name,
-                "date": dose.administered_on.strftime("%d.%m.%Y"),
-                "clinic": clinic,
-            },
-            diagnosis={
-                "hpv_eligibility": {
-                    "reason": rules.Reason.OPEN_VISIT.value,
-                    "vaccine": state.vaccine.code,
-                    "dose_number": dose.dose_number,
-                    "administered_on": dose.administered_on.isoformat(),
-                    "clinic_code": dose.clinic_code,
-                    "clinic_name": clinic,
-                }
-            },
+            description=facts["shown"],
+            diagnosis={"failed_booking" if slot else "hpv_eligibility": facts},
         )
-        log_access(
-            by, subject, AccessLogEntry.Action.VIEW_VACCINATIONS, target=str(ticket.public_id)
-        )
+        log_access(by, subject, AccessLogEntry.Action.VIEW_VACCINATIONS, target=str(ticket.public_id))
     return ticket
+
+
+def _slot_state(slot: Slot) -> str:
+    if slot.withdrawn_at is not None:
+        return "withdrawn"
+    if slot.starts_at <= timezone.now():
+        return "past"
+    if Appointment.objects.filter(slot=slot, status=Appointment.Status.BOOKED).exists():
+        return "taken"
+    return "free"
 
 
 def _lock_timeout() -> None:

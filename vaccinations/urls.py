@@ -14,5 +14,5 @@ urlpatterns = [
     path("profilaktyka/szczepienia/umow/<str:vaccine_code>/", views.book_slots, name="book_slots"),
     path("profilaktyka/szczepienia/wizyty/<uuid:public_id>/", views.appointment, name="appointment"),
     path("profilaktyka/szczepienia/wizyty/<uuid:public_id>/odwolaj/", views.appointment_cancel, name="appointment_cancel"),
-    path("profilaktyka/szczepienia/zgloszenie/", views.open_visit_ticket, name="open_visit_ticket"),
+    path("profilaktyka/szczepienia/zgloszenie/", views.hpv_ticket, name="hpv_ticket"),
 ]

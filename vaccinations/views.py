@@ -249,23 +249,29 @@ def appointment_cancel(request: HttpRequest, public_id) -> HttpResponse:
 
 @verified_identity_required
 @require_POST
-def open_visit_ticket(request: HttpRequest) -> HttpResponse:
-    """The FAQ's first problem: a recorded dose whose visit the clinic has not closed. Opens
-    an ikp-pomoc ticket carrying what the parent was shown (computed again here)."""
+def hpv_ticket(request: HttpRequest) -> HttpResponse:
+    """Report a booking problem to ikp-pomoc with what the parent was shown: from the
+    Szczepienia page (the FAQ: an open visit, or "the child is in the age group but the system
+    will not let me book") or from a failed confirm page (`slot`). Judged again here."""
     subject = acting_subject(request, need=Level.WRITE)
     vaccine = get_object_or_404(Vaccine, code=request.POST.get("vaccine", ""))
-    state = services.vaccination_state(
-        child=subject.subject, vaccine=vaccine, today=timezone.localdate()
-    )
-    if state.open_visit is None:
-        messages.info(
-            request, _("The clinic has closed the visit meanwhile: you can book the next dose.")
-        )
+    slot = _posted_slot(request.POST.get("slot", ""), vaccine)
+    state = services.vaccination_state(child=subject.subject, vaccine=vaccine, today=timezone.localdate())
+    if slot is None and state.open_visit is None and state.next_step.eligible:
+        messages.info(request, _("The child can be booked now: there is nothing to report."))
         return redirect("vaccinations:overview")
-    ticket = services.open_visit_ticket_open(by=request.user, subject=subject, state=state)
+    ticket = services.hpv_ticket_open(by=request.user, subject=subject, state=state, slot=slot)
     messages.success(
         request,
         _("We have sent your report to ikp-pomoc as ticket %(number)s. We will reply by e-mail.")
         % {"number": ticket.number},
     )
-    return redirect("vaccinations:overview")
+    return redirect("support:ticket", public_id=ticket.public_id)
+
+
+def _posted_slot(value: str, vaccine: Vaccine) -> Slot | None:
+    try:
+        public_id = uuid.UUID(value)
+    except ValueError:
+        return None
+    return Slot.objects.select_related("clinic", "vaccine").filter(public_id=public_id, vaccine=vaccine).first()

@@ -17,6 +17,7 @@ _SELECT = ("govuk-select", "govuk-select--error")
 _CHECKBOX = ("govuk-checkboxes__input", "")
 _RADIO = ("govuk-radios__input", "")
 _INPUT = ("govuk-input", "govuk-input--error")
+_FILE = ("govuk-file-upload", "govuk-file-upload--error")
 
 
 def _classes_for(widget: forms.Widget) -> tuple[str, str]:
@@ -28,6 +29,8 @@ def _classes_for(widget: forms.Widget) -> tuple[str, str]:
         return _CHECKBOX
     if isinstance(widget, forms.RadioSelect):
         return _RADIO
+    if isinstance(widget, forms.FileInput):
+        return _FILE
     return _INPUT
 
 

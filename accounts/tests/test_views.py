@@ -26,7 +26,7 @@ COMING_SOON = [
     ("/historia-leczenia/zwolnienia/", "Sick leaves"),
     ("/profilaktyka/szczepienia/", "Vaccinations"),
     ("/profilaktyka/szczepienia/umow/", "Book a vaccination"),
-    ("/pomoc/zgloszenia/", "Support tickets"),
+    ("/pomoc/zgloszenia/", "Your requests to ikp-pomoc"),
 ]
 COMING_SOON_PATHS = [path for path, _ in COMING_SOON]
 

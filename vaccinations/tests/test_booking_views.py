@@ -147,12 +147,53 @@ def test_an_open_visit_explains_which_clinic_must_close_it_and_offers_a_ticket(c
     assert page.context["states"][0].next_step.reason == "open_visit"
     assert client.get(SLOTS).context["rows"] == []  # never a first-dose offer
 
-    response = client.post(reverse("vaccinations:open_visit_ticket"), {"vaccine": "HPV9"})
+    response = client.post(reverse("vaccinations:hpv_ticket"), {"vaccine": "HPV9"})
     assert response.status_code == 302
     ticket = Ticket.objects.get()
     assert ticket.category == "hpv_booking" and ticket.person == insured_child and ticket.requester == parent
     assert ticket.diagnosis["hpv_eligibility"]["reason"] == "open_visit"
     assert ticket.diagnosis["hpv_eligibility"]["clinic_name"] == clinic.name
+    assert clinic.name in ticket.diagnosis["hpv_eligibility"]["shown"]  # the sentence the parent read
+
+
+def test_a_child_the_system_refuses_can_be_reported_with_the_reason_and_dates(client, parent, insured_child, clinic):
+    """The FAQ: "the child meets the age conditions, the system says otherwise" — the report
+    carries the reason and the booking window the parent saw."""
+    insured_child.birth_date = timezone.localdate() - timedelta(days=365 * 8 + 100)  # 8 and a bit: too young
+    insured_child.save()
+    open_child_account(client, parent, insured_child)
+    assert reverse("vaccinations:hpv_ticket") in client.get(OVERVIEW).content.decode()  # offered
+
+    response = client.post(reverse("vaccinations:hpv_ticket"), {"vaccine": "HPV9"})
+
+    ticket = Ticket.objects.get()
+    assert response["Location"] == reverse("support:ticket", args=[ticket.public_id])
+    facts = ticket.diagnosis["hpv_eligibility"]
+    assert facts["reason"] == "too_young" and facts["opens_on"] is not None
+    assert facts["shown"] == ticket.description
+    page = client.get(response["Location"]).content.decode()
+    assert facts["shown"] in page  # the patient sees what they were shown
+
+
+def test_a_failed_booking_is_reported_with_the_slot_judged_again(client, parent, insured_child, clinic, other_parent):
+    slot = make_slot(clinic, days_ahead=5)
+    Appointment.objects.create(child=make_person(born=years_ago(10), first_name="Ktoś"), slot=slot, vaccine=slot.vaccine,
+                               dose_number=1, booked_by=other_parent)  # fmt: skip
+    open_child_account(client, parent, insured_child)
+
+    client.post(reverse("vaccinations:hpv_ticket"), {"vaccine": "HPV9", "slot": str(slot.public_id)})
+
+    facts = Ticket.objects.get().diagnosis["failed_booking"]
+    assert facts["slot_state"] == "taken" and facts["slot_clinic"] == clinic.name
+    assert facts["reason"] == "first_dose"  # the child was eligible: the term was taken
+
+
+def test_nothing_to_report_when_the_child_can_be_booked(client, parent, insured_child, clinic):
+    open_child_account(client, parent, insured_child)
+
+    response = client.post(reverse("vaccinations:hpv_ticket"), {"vaccine": "HPV9"})
+
+    assert response.status_code == 302 and not Ticket.objects.exists()
 
 
 def test_the_history_shows_doses_and_the_next_dose_window(client, parent, insured_child, clinic):

@@ -10,6 +10,7 @@ from accounts import demo as accounts_demo
 from guardianship import demo as guardianship_demo
 from records import demo as records_demo
 from sickleaves import demo as sickleaves_demo
+from support import demo as support_demo
 from vaccinations import demo as vaccinations_demo
 
 
@@ -29,4 +30,5 @@ class Command(BaseCommand):
         # After guardianship: the people exist and the first seeding day is known.
         records_demo.seed(people)
         sickleaves_demo.seed(people)
+        support_demo.seed(people)  # last: its requests concern the people and cases above
         self.stdout.write(self.style.SUCCESS(f"Demo world ready: {len(people)} people."))
