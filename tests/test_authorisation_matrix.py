@@ -14,6 +14,7 @@ from django.urls import get_resolver
 from conftest import hpv9, insure, make_clinic, make_grant, make_person, make_slot, make_user, years_ago
 from guardianship.models import AccessGrant, AccessLogEntry
 from records.models import Document
+from support.services import NewFile, ticket_open
 from vaccinations.models import Appointment
 
 ACTORS = ["insuring_parent", "granted_guardian", "revoked_grantee", "other_parent", "stranger",
@@ -73,6 +74,11 @@ MATRIX = [
      _row(insuring_parent=OK, child_16=OK)),
     ("adult_document_pdf", "get", "/historia-leczenia/dokumenty/{adult_document}/pdf/",
      _row(adult_child=OK)),  # the guardians' access ended on the 18th birthday
+    # ikp-pomoc requests: the login that sent one, nobody else (not even the child's other guardians).
+    ("ticket", "get", "/pomoc/zgloszenia/{ticket}/", _row(insuring_parent=OK)),
+    ("ticket_reply", "post", "/pomoc/zgloszenia/{ticket}/odpowiedz/", _row(insuring_parent=OK)),
+    ("ticket_reopen", "post", "/pomoc/zgloszenia/{ticket}/otworz-ponownie/", _row(insuring_parent=OK)),
+    ("ticket_attachment", "get", "/pomoc/zgloszenia/{ticket}/zalaczniki/{attachment}/", _row(insuring_parent=OK)),
 ]  # fmt: skip
 
 
@@ -104,6 +110,9 @@ def world(db, parent, granted_guardian, other_parent, stranger, child_16, suppor
         ).public_id
         for key, person in (("document", child), ("teen_document", child_16.person), ("adult_document", adult.person))
     }
+    ticket = ticket_open(category="child_access", description="Nie widzę konta dziecka", requester=parent, person=child,
+                         files=(NewFile("skan.png", "image/png", b"\x89PNG\r\n\x1a\n" + b"0" * 16),))
+    attachment = ticket.attachments.get()
     return {
         "users": {
             "insuring_parent": parent, "granted_guardian": granted_guardian, "revoked_grantee": revoked,
@@ -112,7 +121,8 @@ def world(db, parent, granted_guardian, other_parent, stranger, child_16, suppor
         },
         "ids": {"child": child.public_id, "teen": child_16.person.public_id, "adult": adult.person.public_id,
                 "grant": grant.public_id, "appointment": appointment.public_id,
-                "teen_appointment": teen_appointment.public_id, **documents},
+                "teen_appointment": teen_appointment.public_id, **documents,
+                "ticket": ticket.public_id, "attachment": attachment.public_id},
         "new_guardian": make_person(born=date(1960, 6, 6), first_name="Jerzy", surname="Nowy", sex="M"),
     }  # fmt: skip
 
@@ -143,6 +153,8 @@ def test_matrix_cell(client, world, name, actor):
         client.force_login(user)
     url = template.format(**world["ids"])
     data = {}
+    if name == "ticket_reply":
+        data = {"body": "Dziękuję, czekam na odpowiedź."}
     if name.endswith("_add"):
         new = world["new_guardian"]
         data = {"surname": new.surname, "pesel": new.pesel, "legal_guardian_confirmed": "on"}
@@ -177,6 +189,7 @@ def test_every_subject_scoped_url_has_a_row():
     ours = {
         t.replace("{child}", "{x}").replace("{teen}", "{x}").replace("{adult}", "{x}")
         .replace("{appointment}", "{x}").replace("{teen_appointment}", "{x}")
+        .replace("{ticket}", "{x}").replace("{attachment}", "<uuid:attachment_id>")
         .replace("{document}", "{x}").replace("{teen_document}", "{x}").replace("{adult_document}", "{x}")
         for t in covered
     }
