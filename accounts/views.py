@@ -52,6 +52,7 @@ def staff_links(user) -> list[tuple[str, str]]:
     if CLINIC_STAFF_GROUP in groups:
         links.append((_("Your clinics: vaccination terms and open visits"), reverse("clinic:home")))
     if SUPPORT_GROUP in groups or user.is_superuser:
+        links.append((_("ikp-pomoc desk: requests"), reverse("desk:queue")))
         links.append((_("Synchronisation monitor"), reverse("feeds:sync_monitor")))
     if user.is_staff:
         links.append((_("Administration"), reverse("admin:index")))

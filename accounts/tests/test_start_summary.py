@@ -406,12 +406,12 @@ def test_a_clinic_staff_login_finds_its_pages_on_the_start_page(client, clinic_u
     assert 'href="/obsluga/przychodnia/"' in response.content.decode()
 
 
-def test_a_support_login_finds_the_sync_monitor_and_a_patient_no_staff_links(client, support_user, parent):
+def test_a_support_login_finds_the_desk_and_the_sync_monitor_and_a_patient_no_staff_links(client, support_user, parent):
     from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 
     TOTP.activate(support_user, generate_totp_secret())
     client.force_login(support_user)
-    assert [url for _, url in client.get("/").context["staff_links"]] == ["/obsluga/synchronizacja/"]
+    assert [url for _, url in client.get("/").context["staff_links"]] == ["/obsluga/zgloszenia/", "/obsluga/synchronizacja/"]
 
     client.force_login(parent)
     assert "staff_links" not in client.get("/").context
