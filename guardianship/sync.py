@@ -301,6 +301,7 @@ def recompute_subjects(*, subject_ids: list[int], today: date) -> None:
         cursor.execute(APPLYING_DDL)
         apply_events(cursor, today=today)
         cursor.execute("CREATE TEMP TABLE touched_subject (id bigint) ON COMMIT DROP")
-        cursor.executemany("INSERT INTO touched_subject VALUES (%s)", [(i,) for i in subject_ids])
+        # One statement (pghistory's context injection does not take executemany's params).
+        cursor.execute("INSERT INTO touched_subject SELECT unnest(%s::bigint[])", [subject_ids])
         _recompute(cursor, today)
         transaction.on_commit(tasks.send_access_notices.delay)

@@ -5,7 +5,7 @@ the login help form and the mail inbox use, so each carries its real thread and 
 | category          | from                          | how it came                        | state (desk: pomoc@demo.ikp.pl)     |
 | ----------------- | ----------------------------- | ---------------------------------- | ----------------------------------- |
 | child_access      | Piotr, about Antek            | "Why can't I see my child's        | assigned, waiting for Piotr: a      |
-|                   |                               | account?" (REGISTRATION_ENDED)     | reply asks for the birth certificate|
+|                   |                               | account?" (REGISTRATION_ENDED)     | reply asks for the birth cert.      |
 | missing_documents | Halina                        | portal form                        | assigned, in progress, a note; no   |
 |                   |                               |                                    | reply yet (first response overdue)  |
 | other             | Tomasz                        | portal form: how to share Julia's  | assigned, answered and resolved     |
@@ -37,6 +37,7 @@ from django.utils import timezone
 from accounts.models import Person, User
 from guardianship.models import AccessLogEntry
 from guardianship.policy import SubjectAccess, access_for
+from guardianship.rules import Diagnosis
 from guardianship.services import child_access_diagnose, diagnosis_ticket_open
 from support import inbound, services
 from support.models import Attachment, Ticket, TicketMessage
@@ -68,10 +69,13 @@ def _child_access(people: dict[str, Person], staff: User) -> None:
     piotr, antek = people["piotr"].user, people["antek"]
     if _exists(Ticket.Category.CHILD_ACCESS, requester=piotr):
         return
+    result = child_access_diagnose(user=piotr, child=antek)
+    if result.code == Diagnosis.HAS_ACCESS:
+        return  # someone gave Piotr access in this demo already: nothing to ask for
     ticket = diagnosis_ticket_open(
         user=piotr,
         child=antek,
-        result=child_access_diagnose(user=piotr, child=antek),
+        result=result,
         description="Zmieniłem pracę i od tego czasu nie widzę konta syna. Nowy pracodawca jeszcze "
         "go nie zgłosił, a syn potrzebuje recepty.",
     )
@@ -132,17 +136,16 @@ def _sharing_question(people: dict[str, Person], staff: User) -> None:
     services.staff_reply(
         ticket=ticket,
         staff=staff,
-        body="Dzień dobry, w IKP prosimy wybrać Uprawnienia, potem Konta Twoich dzieci, na kafelku "
-        "Julii Lista opiekunów i Dodaj opiekuna. Wystarczy nazwisko i numer PESEL mamy oraz "
-        "potwierdzenie, że jest opiekunem prawnym.",
+        body="Dzień dobry, w IKP prosimy wybrać „Uprawnienia”, potem „Konta Twoich dzieci”, na "
+        "kafelku Julii „Lista opiekunów” i „Dodaj opiekuna”. Wystarczy nazwisko i numer PESEL "
+        "mamy oraz potwierdzenie, że jest opiekunem prawnym.",
     )
     _earlier(ticket, DAY)
     services.status_change(
         ticket=ticket,
         staff=staff,
         to=Ticket.Status.RESOLVED,
-        body="Przesłaliśmy instrukcję. Jeśli potrzebuje Pan jeszcze pomocy, można ponownie "
-        "otworzyć zgłoszenie w ciągu 14 dni.",
+        body="Przesłaliśmy instrukcję udostępnienia konta dziecka drugiemu rodzicowi.",
     )
     _earlier(ticket, 2 * DAY + 4 * HOUR)
 
@@ -192,7 +195,9 @@ def _login_help() -> None:
         description="Po wybraniu logowania przez bank strona banku pokazuje błąd i wracam do "
         "ekranu logowania. Próbowałam trzy razy.",
         # As support.views_login_help._evidence stores it for a sender who is not logged in.
-        diagnosis={"login_help": {"method": "bank", "when": "dziś około 8:30", "verification": None}},
+        diagnosis={
+            "login_help": {"method": "bank", "when": "dziś około 8:30", "verification": None}
+        },
     )
     _earlier(ticket, 3 * HOUR)
 
@@ -203,9 +208,7 @@ def _email() -> None:
     if _exists(Ticket.Category.OTHER, contact_email=address):
         return
     raw = _mail(name, address, sent=timezone.now() - 2 * DAY)
-    ticket = inbound.deliver(
-        inbound.parse_message(raw), mail_key=hashlib.sha256(raw).hexdigest()
-    )
+    ticket = inbound.deliver(inbound.parse_message(raw), mail_key=hashlib.sha256(raw).hexdigest())
     _earlier(ticket, 2 * DAY)
 
 
@@ -234,7 +237,9 @@ def _earlier(ticket: Ticket, by: timedelta) -> None:
     """Move everything recorded so far for the ticket `by` into the past (never before 1 January
     of the year it opened: its number names that year, and the e-mails already quote it)."""
     opened = Ticket.objects.values_list("created_at", flat=True).get(pk=ticket.pk)
-    new_year = timezone.localtime(opened).replace(month=1, day=1, hour=0, minute=0, second=0, microsecond=0)
+    new_year = timezone.localtime(opened).replace(
+        month=1, day=1, hour=0, minute=0, second=0, microsecond=0
+    )
     by = min(by, opened - new_year)
     Ticket.objects.filter(pk=ticket.pk).update(
         created_at=F("created_at") - by,

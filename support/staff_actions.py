@@ -118,15 +118,14 @@ def not_my_child_resolve(
     with transaction.atomic(durable=True):
         suspension = (
             LinkSuspension.objects.select_for_update()
-            .filter(person=reporter, subject=child, lifted_at__isnull=True)
+            .filter(person=reporter, subject=child, lifted_at__isnull=True, final=False)
             .first()
-        )
+        )  # a final (confirmed) or lifted suspension has been settled already
         if suspension is None:
             raise TicketRefused("already_settled", _("This report has already been settled."))
         if confirmed:
-            if not suspension.final:
-                suspension.final = True
-                suspension.save(update_fields=["final"])
+            suspension.final = True
+            suspension.save(update_fields=["final"])
             ZusCorrection.objects.create(
                 ticket=ticket,
                 insured=reporter,

@@ -102,6 +102,8 @@ def test_the_desk_shows_the_support_login_its_requests(demo, client):
     page = client.get("/obsluga/zgloszenia/", {"kto": "moje"})
     assert page.status_code == 200
     text = page.content.decode()
-    for ticket in Ticket.objects.filter(assignee__email=SUPPORT_EMAIL, status__in=["in_progress", "waiting"]):
+    for ticket in Ticket.objects.filter(
+        assignee__email=SUPPORT_EMAIL, status__in=["in_progress", "waiting"]
+    ):
         assert ticket.number in text
     assert Ticket.objects.get(category=Ticket.Category.LOGIN).number not in text  # unassigned
