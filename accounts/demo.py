@@ -47,12 +47,14 @@ PEOPLE = [
     DemoPerson("halina", 903, "Halina", "Kowalska", "F", born=date(1957, 1, 21), email="halina.kowalska@demo.ikp.pl", method=VerificationMethod.IN_PERSON),
     DemoPerson("marta", 904, "Marta", "Wiśniewska", "F", born=date(1982, 2, 27), email="marta.wisniewska@demo.ikp.pl", method=VerificationMethod.BANK),
     DemoPerson("tomasz", 905, "Tomasz", "Wiśniewski", "M", born=date(1980, 12, 1), email="tomasz.wisniewski@demo.ikp.pl"),
+    DemoPerson("ewa", 906, "Ewa", "Zielińska", "F", born=date(1990, 6, 18), email="ewa.zielinska@demo.ikp.pl"),
     DemoPerson("ola", 911, "Ola", "Kowalska", "F", age=(8, 5)),
     DemoPerson("zosia", 912, "Zosia", "Kowalska", "F", age=(10, 3)),
     DemoPerson("antek", 913, "Antek", "Kowalski", "M", age=(13, 2)),
     DemoPerson("kuba", 914, "Kuba", "Wiśniewski", "M", age=(16, 4), email="kuba.wisniewski@demo.ikp.pl", method=VerificationMethod.E_ID),
     DemoPerson("julia", 915, "Julia", "Wiśniewska", "F", age=(17, 1)),
     DemoPerson("stas", 916, "Staś", "Wiśniewski", "M", age=(2, 1)),  # his registration is still processing
+    DemoPerson("filip", 917, "Filip", "Nowicki", "M", age=(7, 2)),  # registered by Ewa's employer under a typo
 ]
 
 STAFF = [

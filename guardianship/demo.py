@@ -13,6 +13,7 @@ access that the FAQ names ("Czemu nie widzisz konta dziecka"), loaded through th
 | Tomasz | Julia  | the later registration                                     | HAS_ACCESS         |
 | Tomasz | Kuba   | Kuba has his own title (apprenticeship) since ≈3 months    | NOT_DECISIVE       |
 | Marta  | Staś   | registered a few days ago, received, not applied yet       | PROCESSING         |
+| Ewa    | Filip  | her new employer typed a wrong PESEL ≈1 month ago: not hers | (reported: "not my child", support/demo.py) |
 
 Kuba (16) sees his own account read-only; Halina has authorised Anna to see hers (read-only).
 
@@ -77,6 +78,7 @@ def insurance_lines(people: dict[str, Person], day: date) -> list[dict]:
     job_change = add_months(day, -2)  # the last day Piotr's old employer covered Antek
     other_parent = add_months(day, -6)  # Tomasz's new registration of Julia starts
     apprenticeship = add_months(day, -3)  # Kuba's own title starts
+    typo = add_months(day, -1)  # Ewa's new employer registers "her child" under a wrong PESEL
     return [
         # Anna covers Ola and Zosia since birth.
         _since_birth("demo-reg-anna-ola", p["anna"], p["ola"]),
@@ -112,6 +114,14 @@ def insurance_lines(people: dict[str, Person], day: date) -> list[dict]:
             "valid_from": apprenticeship.isoformat(),
             "reported_on": (apprenticeship + timedelta(days=7)).isoformat(),
         },
+        # A PESEL typo in a declaration: Ewa's employer registered Filip, a stranger's child.
+        _registered(
+            "demo-reg-ewa-filip",
+            p["ewa"],
+            p["filip"],
+            valid_from=typo,
+            reported_on=typo + timedelta(days=2),
+        ),
     ]
 
 

@@ -96,12 +96,8 @@ def grant_insert(
         facts = parse_pesel(grantee_pesel, today=today)
     except InvalidPesel:
         raise GuardianshipError("invalid_pesel") from None
-    if facts.pesel == subject.pesel or (
-        actor.person is not None
-        and facts.pesel == actor.person.pesel
-        and source != AccessGrant.Source.SUPPORT
-    ):
-        raise GuardianshipError("self")
+    if facts.pesel == subject.pesel or (actor.person is not None and facts.pesel == actor.person.pesel):
+        raise GuardianshipError("self")  # support staff who are patients too: not to themselves
     if not rules.is_adult(facts.birth_date, today):
         raise GuardianshipError("minor")  # a guardian or an authorised person is an adult
     known = Person.objects.filter(pesel=facts.pesel).first()

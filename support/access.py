@@ -11,8 +11,9 @@ from guardianship.models import AccessLogEntry
 from support.models import Attachment, Ticket
 
 
-def ticket_of_requester(request, public_id) -> Ticket:
-    """The user's own ticket, else 404. Opening it is written to the user's access history."""
+def ticket_of_requester(request, public_id, *, log: bool = True) -> Ticket:
+    """The user's own ticket, else 404. Reading it is written to the user's access history
+    (`log`: the reply and reopen actions read nothing)."""
     ticket = (
         Ticket.objects.filter(public_id=public_id, requester=request.user)
         .select_related("person")
@@ -20,15 +21,17 @@ def ticket_of_requester(request, public_id) -> Ticket:
     )
     if ticket is None:
         raise Http404
+    if log:
+        log_ticket_view(request, ticket)
+    return ticket
+
+
+def log_ticket_view(request, ticket: Ticket) -> None:
+    """The requester read their ticket: a line in their own access history."""
     if request.user.person_id is not None:
         policy.log_access(
-            request,
-            request.user.person,
-            AccessLogEntry.Action.VIEW_TICKET,
-            target=ticket.number,
-            basis="own",
+            request, request.user.person, AccessLogEntry.Action.VIEW_TICKET, target=ticket.number, basis="own"
         )
-    return ticket
 
 
 def person_name_for_requester(request, ticket: Ticket) -> str | None:

@@ -6,7 +6,15 @@ here. Staff actions, attachments and set-aside mail are evidence: read-only. No 
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from support.models import Attachment, ResponseTarget, SetAsideMail, StaffAction, Ticket, TicketMessage, ZusCorrection
+from support.models import (
+    Attachment,
+    ResponseTarget,
+    SetAsideMail,
+    StaffAction,
+    Ticket,
+    TicketMessage,
+    ZusCorrection,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -22,7 +30,16 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 class MessageInline(admin.TabularInline):
     model = TicketMessage
-    fields = ["created_at", "kind", "internal", "status", "author", "body", "via_email", "mailed_at"]
+    fields = [
+        "created_at",
+        "kind",
+        "internal",
+        "status",
+        "author",
+        "body",
+        "via_email",
+        "mailed_at",
+    ]
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -39,7 +56,16 @@ class TicketAdmin(admin.ModelAdmin):
     search_fields = ["=public_id", "=id", "requester__email", "contact_email"]
     raw_id_fields = ["requester", "person", "assignee"]
     # The diagnosis is what the portal found when the ticket opened: evidence, not editable.
-    readonly_fields = ["number", "public_id", "created_at", "diagnosis", "source", "first_response_at", "resolved_at", "closed_at"]
+    readonly_fields = [
+        "number",
+        "public_id",
+        "created_at",
+        "diagnosis",
+        "source",
+        "first_response_at",
+        "resolved_at",
+        "closed_at",
+    ]
     fields = [
         "number", "public_id", "category", "status", "source", "requester", "contact_email", "contact_name",
         "person", "assignee", "description", "diagnosis", "created_at", "first_response_at", "resolved_at", "closed_at",
@@ -95,7 +121,14 @@ class ZusCorrectionAdmin(admin.ModelAdmin):
     list_display = ["ticket", "created_at", "created_by", "requested_at"]
     list_filter = [("requested_at", admin.EmptyFieldListFilter)]
     list_select_related = ["ticket", "created_by"]
-    readonly_fields = ["ticket", "insured", "member", "registration_event_ids", "created_by", "created_at"]
+    readonly_fields = [
+        "ticket",
+        "insured",
+        "member",
+        "registration_event_ids",
+        "created_by",
+        "created_at",
+    ]
 
     def has_add_permission(self, request) -> bool:
         return False

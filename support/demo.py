@@ -38,7 +38,7 @@ from accounts.models import Person, User
 from guardianship.models import AccessLogEntry
 from guardianship.policy import SubjectAccess, access_for
 from guardianship.rules import Diagnosis
-from guardianship.services import child_access_diagnose, diagnosis_ticket_open
+from guardianship.services import child_access_diagnose, diagnosis_ticket_open, not_my_child_report
 from support import inbound, services
 from support.models import Attachment, Ticket, TicketMessage
 from vaccinations.models import Vaccine
@@ -56,6 +56,7 @@ def seed(people: dict[str, Person]) -> None:
     _missing_documents(people, staff)
     _sharing_question(people, staff)
     _sick_leave(people)
+    _not_my_child(people)
     _hpv_booking(people)
     _login_help()
     _email()
@@ -166,6 +167,20 @@ def _sick_leave(people: dict[str, Person]) -> None:
         "nie mówił. Czy pracodawca je widzi i czy muszę coś zrobić?",
     )
     _earlier(ticket, 9 * HOUR)
+
+
+def _not_my_child(people: dict[str, Person]) -> None:
+    """Ewa sees Filip, whom her employer registered under a PESEL typo, and reports it: her link
+    is suspended at once and the request carries her registration (guardianship/demo.py)."""
+    ewa, filip = people["ewa"].user, people["filip"]
+    if _exists(Ticket.Category.NOT_MY_CHILD, requester=ewa):
+        return
+    ticket = not_my_child_report(
+        user=ewa,
+        subject_access=SubjectAccess(filip, access_for(ewa, filip)),
+        description="To nie jest moje dziecko. Mam jedną córkę, Lenę; pracodawca musiał się pomylić w numerze PESEL.",
+    )
+    _earlier(ticket, 2 * DAY + 3 * HOUR)
 
 
 def _hpv_booking(people: dict[str, Person]) -> None:

@@ -72,7 +72,7 @@ def ticket(request: HttpRequest, public_id) -> HttpResponse:
 @verified_identity_required
 @require_POST
 def ticket_reply(request: HttpRequest, public_id) -> HttpResponse:
-    found = access.ticket_of_requester(request, public_id)
+    found = access.ticket_of_requester(request, public_id, log=False)
     form = MessageForm(request.POST, request.FILES)
     if form.is_valid():
         try:
@@ -87,13 +87,14 @@ def ticket_reply(request: HttpRequest, public_id) -> HttpResponse:
         else:
             messages.success(request, _("Your message has been added to the request."))
         return redirect("support:ticket", public_id=found.public_id)
+    access.log_ticket_view(request, found)  # the page is shown again, with the form's errors
     return render(request, "support/ticket.html", _ticket_context(request, found, form), status=400)
 
 
 @verified_identity_required
 @require_POST
 def ticket_reopen(request: HttpRequest, public_id) -> HttpResponse:
-    found = access.ticket_of_requester(request, public_id)
+    found = access.ticket_of_requester(request, public_id, log=False)
     try:
         services.patient_reopen(ticket=found, by=request.user)
     except services.TicketRefused as refused:

@@ -50,7 +50,7 @@ PER_PAGE = 50
 AGES = {"1": 1, "3": 3, "7": 7, "14": 14}  # ?wiek=N: opened at least N days ago
 GRANT_REFUSALS = {
     "invalid_pesel": gettext_lazy("Enter a valid 11-digit PESEL number."),
-    "self": gettext_lazy("The guardian cannot be the child."),
+    "self": gettext_lazy("The guardian cannot be the child or yourself."),
     "minor": gettext_lazy("A guardian must be an adult."),
     "surname_mismatch": gettext_lazy("The surname does not match this PESEL number."),
     "already": gettext_lazy("This person already has access to the child's account."),

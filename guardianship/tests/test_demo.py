@@ -47,7 +47,7 @@ def demo():
 
 def test_it_loads_the_families_through_the_feed_with_demo_ids(demo):
     events = InsuranceEvent.objects.exclude(event_id__startswith="demo-vacc-")  # vaccinations/demo.py's
-    assert events.count() == 9
+    assert events.count() == 10
     assert all(event.event_id.startswith("demo-") for event in events)
     assert all(event.feed_file_id is not None for event in events)
     # The records and sick-leave demos load through their own feeds.
@@ -156,5 +156,5 @@ def test_it_changes_nothing_when_seeded_again(demo):
     assert counts() == before
     assert set(InsuranceEvent.objects.filter(applied_at=None).values_list("event_id", flat=True)) == pending
     second = FeedFile.objects.order_by("-pk")[:2]
-    assert [(f.accepted, f.duplicates) for f in second] == [(0, 1), (0, 8)]  # every line known by id
+    assert [(f.accepted, f.duplicates) for f in second] == [(0, 1), (0, 9)]  # every line known by id
     assert diagnosis("marta.wisniewska", "Staś").code == Diagnosis.PROCESSING

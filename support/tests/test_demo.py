@@ -16,7 +16,7 @@ from support.models import Ticket, TicketMessage
 pytestmark = pytest.mark.django_db
 
 # Not seeded: a report suspends an insurance link, and each demo link is another demo's case.
-NOT_SEEDED = {Ticket.Category.NOT_MY_CHILD}
+NOT_SEEDED: set[str] = set()
 
 
 def seed_demo() -> None:
@@ -66,6 +66,19 @@ def test_the_support_login_has_requests_assigned_and_others_wait_in_the_queue(de
     assert Ticket.objects.filter(assignee__isnull=True, status=Ticket.Status.NEW).count() >= 3
     # An internal note on an assigned request, never a public entry.
     assert mine.filter(messages__kind=TicketMessage.Kind.NOTE, messages__internal=True).exists()
+
+
+def test_ewa_reported_the_child_registered_under_a_typo_and_no_longer_sees_him(demo):
+    from guardianship.models import LinkSuspension
+    from guardianship.policy import access_for
+
+    ewa = login("ewa.zielinska")
+    ticket = Ticket.objects.get(category=Ticket.Category.NOT_MY_CHILD)
+    filip = ticket.person
+    assert ticket.requester == ewa and filip.first_name == "Filip"
+    assert ticket.diagnosis["not_my_child"]["coverages"][0]["registration_event_id"] == "demo-reg-ewa-filip"
+    assert LinkSuspension.objects.filter(person=ewa.person, subject=filip, lifted_at=None).exists()
+    assert not access_for(ewa, filip).can_read
 
 
 def test_piotr_sent_the_real_diagnosis_of_antek_after_his_job_change(demo):
