@@ -9,7 +9,18 @@ every stored fact. Keys: child_access (guardianship.services.diagnosis_as_data),
 
 from datetime import date
 
+from django.utils.translation import gettext_lazy as _
+
 from guardianship import rules as guardianship_rules
+
+# The desk's headings for each kind of attached diagnosis (the facts keep their stored names).
+KIND_LABELS = {
+    "child_access": _("Why the parent cannot see the child's account (their own records)"),
+    "not_my_child": _("“Not my child” report: the reporter's registrations of the child"),
+    "hpv_eligibility": _("HPV vaccination: the next step the parent was shown"),
+    "failed_booking": _("HPV vaccination: a booking that failed"),
+    "login_help": _("Login help: how the person tried to log in"),
+}
 
 
 def as_shown(diagnosis: dict) -> list[dict]:
@@ -26,8 +37,8 @@ def as_shown(diagnosis: dict) -> list[dict]:
 
 
 def as_facts(diagnosis: dict) -> list[tuple[str, list[tuple[str, object]]]]:
-    """(kind, [(fact, value)]) for the desk: nested lists and dicts flattened with dotted names."""
-    return [(kind, list(_flatten(data))) for kind, data in (diagnosis or {}).items()]
+    """(heading, [(fact, value)]) for the desk: nested lists and dicts flattened with dotted names."""
+    return [(KIND_LABELS.get(kind, kind), list(_flatten(data))) for kind, data in (diagnosis or {}).items()]
 
 
 def _flatten(value, prefix: str = ""):
