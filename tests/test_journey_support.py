@@ -101,7 +101,10 @@ def take_read_grant_resolve(page, ticket, parent, child) -> None:
     take.click()
     page.wait_for_selector(".govuk-notification-banner--success")
 
-    page.get_by_role("link", name=child.full_name).click()  # "Concerns": the person's data
+    # "Concerns": the person's data, named only on that (logged) page.
+    assert child.full_name not in page.locator("main").inner_text()
+    page.locator(f"main a[href$='/{ticket.public_id}/osoba/']").first.click()
+    assert child.full_name in page.locator("h1").inner_text()
     person = page.locator("main").inner_text()
     assert child.pesel in person and parent.person.full_name in person  # the ended coverage
     page.locator("a.govuk-back-link").click()
