@@ -210,7 +210,7 @@ def status(request: HttpRequest, public_id) -> HttpResponse:
         lambda: services.status_change(
             ticket=found, staff=request.user, to=data["status"], body=data["body"]
         ),
-        _("The status is changed and the patient is told."),
+        _("The status has been changed and the patient will be told."),
     )
 
 
@@ -277,7 +277,7 @@ def grant(request: HttpRequest, public_id) -> HttpResponse:
         else:
             messages.success(
                 request,
-                _("Access is granted. The guardian sees the child's account from their next page."),
+                _("Access is granted. The guardian will see the child's account on the next page they open."),
             )
             return redirect("desk:ticket", public_id=found.public_id)
     status_code = 400 if form.errors else 200
@@ -308,7 +308,7 @@ def not_my_child(request: HttpRequest, public_id) -> HttpResponse:
             confirmed=confirmed,
             justification=form.cleaned_data["justification"],
         ),
-        _("The report is settled. The ZUS correction to request is recorded.")
+        _("The report is settled. A correction to request from ZUS has been recorded.")
         if confirmed
         else _("The report is settled. The link is restored."),
     )
