@@ -1,33 +1,63 @@
-"""The authorisation matrix: every subject-scoped URL × every actor.
+"""The authorisation matrix: every URL that takes an id × every actor (issue #7, point 1).
 
-One table says what each actor gets. A guardianship URL that takes a subject's id and has no
-row here fails `test_every_subject_scoped_url_has_a_row`, so a page added later cannot skip
-the policy unnoticed. (The full cross-app matrix grows with later issues.)
+One table says what each actor gets: the insuring parent, a granted guardian, a revoked grantee,
+the other parent without access, a stranger, a child of 16, an adult former child, support
+without and with the request assigned, clinic staff of the clinic and of another clinic, and
+anonymous. Any URL pattern with an id and no row fails `test_every_subject_scoped_url_has_a_row`,
+so a page added later cannot skip the policy unnoticed. A refusal writes no access-log row.
 """
 
+import re
 from datetime import date
 
 import pytest
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.urls import get_resolver
 
-from conftest import hpv9, insure, make_clinic, make_grant, make_person, make_slot, make_user, years_ago
+from accounts.roles import CLINIC_STAFF_GROUP, SUPPORT_GROUP
+from conftest import hpv9, insure, make_clinic, make_grant, make_person, make_slot, make_user, record_dose, years_ago
+from feeds.models import QuarantinedLine
+from feeds.runner import ingest_file
 from guardianship.models import AccessGrant, AccessLogEntry
 from records.models import Document
-from support.services import NewFile, ticket_open
+from support.services import NewFile, ticket_assign, ticket_open
 from vaccinations.models import Appointment
 
 ACTORS = ["insuring_parent", "granted_guardian", "revoked_grantee", "other_parent", "stranger",
-          "child_16", "adult_child", "support", "anonymous"]  # fmt: skip
+          "child_16", "adult_child", "support", "support_assigned", "clinic_staff", "clinic_other",
+          "anonymous"]  # fmt: skip
+PATIENTS = ["insuring_parent", "granted_guardian", "revoked_grantee", "other_parent", "stranger", "child_16",
+            "adult_child"]  # fmt: skip
+STAFF = ["support", "support_assigned", "clinic_staff", "clinic_other"]  # no person of their own
 
 OK, FORBIDDEN, NOT_FOUND, LOGIN, VERIFY = "ok", 403, 404, "login", "verify"
 
 
 def _row(**cells):
-    """Cells default to 404: whoever is not named is a stranger to the subject."""
+    """A patient page. Cells default to 404: whoever is not named is a stranger to the subject."""
     cells.setdefault("anonymous", LOGIN)
-    cells.setdefault("support", VERIFY)  # staff without a person of their own see no one's data
+    for actor in STAFF:
+        cells.setdefault(actor, VERIFY)  # staff without a person of their own see no one's data
     return {actor: cells.get(actor, NOT_FOUND) for actor in ACTORS}
+
+
+def _staff_row(**cells):
+    """A staff page (/obsluga/): patients are refused (403), staff default to 404 (a clinic or a
+    ticket that is not theirs)."""
+    cells.setdefault("anonymous", LOGIN)
+    return {actor: cells.get(actor, FORBIDDEN if actor in PATIENTS else NOT_FOUND) for actor in ACTORS}
+
+
+def _desk_row(**cells):
+    """The desk: any support user triages (ticket pages); patients and clinic staff get 403."""
+    cells.setdefault("clinic_staff", FORBIDDEN)
+    cells.setdefault("clinic_other", FORBIDDEN)
+    return _staff_row(**cells)
+
+
+def _clinic_row():
+    """A clinic's page: its own staff only; support is not clinic staff (403)."""
+    return _staff_row(clinic_staff=OK, support=FORBIDDEN, support_assigned=FORBIDDEN)
 
 
 # (name, method, url template, expected). {child}: a 10-year-old covered by the insuring parent
@@ -79,11 +109,50 @@ MATRIX = [
     ("ticket_reply", "post", "/pomoc/zgloszenia/{ticket}/odpowiedz/", _row(insuring_parent=OK)),
     ("ticket_reopen", "post", "/pomoc/zgloszenia/{ticket}/otworz-ponownie/", _row(insuring_parent=OK)),
     ("ticket_attachment", "get", "/pomoc/zgloszenia/{ticket}/zalaczniki/{attachment}/", _row(insuring_parent=OK)),
+    # An adult's authorisation of another person (Upoważnienia): only the adult who gave it revokes it.
+    ("authorisation_revoke", "post", "/uprawnienia/upowaznienia/{authorisation}/odwolaj/",
+     _row(insuring_parent=OK, child_16=FORBIDDEN)),  # 16+ changes nothing, not even a stranger's
+    # Booking confirm: a public term judged for the acting account (their own here): any verified adult
+    # reaches it; 16+ may not book.
+    ("book_confirm", "get", "/profilaktyka/szczepienia/umow/termin/{free_slot}/",
+     _row(insuring_parent=OK, granted_guardian=OK, revoked_grantee=OK, other_parent=OK, stranger=OK,
+          adult_child=OK, child_16=FORBIDDEN)),
+    # The desk: {desk_ticket} is the insuring parent's request about the child, assigned to support_assigned.
+    # Every support user triages it; the person's data, attachments and actions are the assignee's only.
+    ("desk_ticket", "get", "/obsluga/zgloszenia/{desk_ticket}/", _desk_row(support=OK, support_assigned=OK)),
+    ("desk_assign", "post", "/obsluga/zgloszenia/{desk_ticket}/przypisz/", _desk_row(support=OK, support_assigned=OK)),
+    ("desk_reply", "post", "/obsluga/zgloszenia/{desk_ticket}/odpowiedz/", _desk_row(support=OK, support_assigned=OK)),
+    ("desk_note", "post", "/obsluga/zgloszenia/{desk_ticket}/notatka/", _desk_row(support=OK, support_assigned=OK)),
+    ("desk_status", "post", "/obsluga/zgloszenia/{desk_ticket}/status/", _desk_row(support=OK, support_assigned=OK)),
+    ("desk_person", "get", "/obsluga/zgloszenia/{desk_ticket}/osoba/", _desk_row(support_assigned=OK)),
+    ("desk_resync", "post", "/obsluga/zgloszenia/{desk_ticket}/synchronizacja/", _desk_row(support_assigned=OK)),
+    ("desk_grant", "get", "/obsluga/zgloszenia/{desk_ticket}/opiekun/", _desk_row(support_assigned=OK)),
+    ("desk_not_my_child", "post", "/obsluga/zgloszenia/{desk_ticket}/to-nie-moje-dziecko/", _desk_row(support_assigned=OK)),
+    ("desk_attachment", "get", "/obsluga/zgloszenia/{desk_ticket}/zalaczniki/{desk_attachment}/",
+     _desk_row(support_assigned=OK)),
+    ("quarantined_line", "get", "/obsluga/synchronizacja/kwarantanna/{line}/", _desk_row(support=OK, support_assigned=OK)),
+    # A clinic's pages: {clinic} has clinic_staff on its staff; clinic_other works at another clinic.
+    ("clinic_slots", "get", "/obsluga/przychodnia/{clinic}/terminy/", _clinic_row()),
+    ("clinic_slot_withdraw", "post", "/obsluga/przychodnia/{clinic}/terminy/{free_slot}/wycofaj/", _clinic_row()),
+    ("clinic_visits", "get", "/obsluga/przychodnia/{clinic}/wizyty-otwarte/", _clinic_row()),
+    ("clinic_visit_close", "post", "/obsluga/przychodnia/{clinic}/wizyty-otwarte/{open_dose}/zamknij/", _clinic_row()),
+    ("clinic_record_dose", "get", "/obsluga/przychodnia/{clinic}/szczepienie/", _clinic_row()),
 ]  # fmt: skip
+
+# POST bodies that make the request valid for whoever may send it (a refusal must not depend on them).
+POST_DATA = {
+    "ticket_reply": {"body": "Dziękuję, czekam na odpowiedź."},
+    "desk_assign": {"me": "1"},
+    "desk_reply": {"body": "Sprawdzamy."},
+    "desk_note": {"body": "Notatka wewnętrzna."},
+    "desk_status": {"status": "waiting", "body": ""},
+    "desk_resync": {"justification": "Rodzic zgłasza brak dostępu po zmianie pracy."},
+    "desk_not_my_child": {"outcome": "rejected", "justification": "Sprawdzenie zgłoszenia przez ikp-pomoc."},
+}
 
 
 @pytest.fixture
-def world(db, parent, granted_guardian, other_parent, stranger, child_16, support_user):
+def world(db, tmp_path, parent, granted_guardian, other_parent, stranger, child_16, support_user):
     child = make_person(born=years_ago(10), first_name="Zosia", surname="Kowalska")
     insure(parent.person, child)
     grant = make_grant(child, granted_guardian.person, by=parent)
@@ -95,8 +164,15 @@ def world(db, parent, granted_guardian, other_parent, stranger, child_16, suppor
         person=make_person(born=years_ago(19), first_name="Marek", surname="Kowalski", sex="M")
     )
     insure(parent.person, adult.person)  # covered since birth, never deregistered: still no access
-    TOTP.activate(support_user, generate_totp_secret())
-    clinic = make_clinic()
+    support_assigned = make_user(email="pomoc-przypisana@example.test", groups=[SUPPORT_GROUP])
+    clinic_staff = make_user(email="przychodnia-a@example.test", groups=[CLINIC_STAFF_GROUP])
+    clinic_other = make_user(email="przychodnia-b@example.test", groups=[CLINIC_STAFF_GROUP])
+    for user in (support_user, support_assigned, clinic_staff, clinic_other):
+        TOTP.activate(user, generate_totp_secret())
+    clinic = make_clinic(staff=[clinic_staff])
+    make_clinic(name="Przychodnia Inna", staff=[clinic_other])
+    free_slot = make_slot(clinic, hour=14)
+    open_dose = record_dose(child, on=years_ago(0, months=1), clinic=clinic, visit_open=True)
     appointment = Appointment.objects.create(
         child=child, slot=make_slot(clinic), vaccine=hpv9(), dose_number=1, booked_by=parent
     )
@@ -113,16 +189,27 @@ def world(db, parent, granted_guardian, other_parent, stranger, child_16, suppor
     ticket = ticket_open(category="child_access", description="Nie widzę konta dziecka", requester=parent, person=child,
                          files=(NewFile("skan.png", "image/png", b"\x89PNG\r\n\x1a\n" + b"0" * 16),))
     attachment = ticket.attachments.get()
+    authorisation = make_grant(parent.person, other_parent.person, kind="authorisation", by=parent)
+    desk_ticket = ticket_open(category="child_access", description="Proszę o pomoc", requester=parent, person=child,
+                              files=(NewFile("akt.pdf", "application/pdf", b"%PDF-1.4 akt"),))
+    ticket_assign(ticket=desk_ticket, by=support_assigned, to=support_assigned)
+    broken = tmp_path / "zus-matrix.jsonl"
+    broken.write_text('{"event_id": "broken"\n', encoding="utf-8")
+    ingest_file("zus-insurance", broken)
     return {
         "users": {
             "insuring_parent": parent, "granted_guardian": granted_guardian, "revoked_grantee": revoked,
             "other_parent": other_parent, "stranger": stranger, "child_16": child_16, "adult_child": adult,
-            "support": support_user, "anonymous": None,
+            "support": support_user, "support_assigned": support_assigned, "clinic_staff": clinic_staff,
+            "clinic_other": clinic_other, "anonymous": None,
         },
         "ids": {"child": child.public_id, "teen": child_16.person.public_id, "adult": adult.person.public_id,
                 "grant": grant.public_id, "appointment": appointment.public_id,
                 "teen_appointment": teen_appointment.public_id, **documents,
-                "ticket": ticket.public_id, "attachment": attachment.public_id},
+                "ticket": ticket.public_id, "attachment": attachment.public_id,
+                "authorisation": authorisation.public_id, "desk_ticket": desk_ticket.public_id, "desk_attachment": desk_ticket.attachments.get().public_id,
+                "line": QuarantinedLine.objects.get().public_id, "clinic": clinic.public_id,
+                "free_slot": free_slot.public_id, "open_dose": open_dose.public_id},
         "new_guardian": make_person(born=date(1960, 6, 6), first_name="Jerzy", surname="Nowy", sex="M"),
     }  # fmt: skip
 
@@ -152,9 +239,7 @@ def test_matrix_cell(client, world, name, actor):
     if user is not None:
         client.force_login(user)
     url = template.format(**world["ids"])
-    data = {}
-    if name == "ticket_reply":
-        data = {"body": "Dziękuję, czekam na odpowiedź."}
+    data = POST_DATA.get(name, {})
     if name.endswith("_add"):
         new = world["new_guardian"]
         data = {"surname": new.surname, "pesel": new.pesel, "legal_guardian_confirmed": "on"}
@@ -168,9 +253,6 @@ def test_matrix_cell(client, world, name, actor):
 
 
 def test_every_subject_scoped_url_has_a_row():
-    covered = {
-        template.split("{")[0] + "{" + template.split("{", 1)[1] for _, _, template, _ in MATRIX
-    }
     patterns = []
 
     def walk(resolver, prefix=""):
@@ -181,17 +263,7 @@ def test_every_subject_scoped_url_has_a_row():
                 patterns.append(prefix + str(entry.pattern))
 
     walk(get_resolver())
-    subject_scoped = [p for p in patterns if "<uuid:public_id>" in p]
-    normalised = {
-        "/" + p.replace("<uuid:public_id>", "{x}").replace("<uuid:grant_id>", "{grant}")
-        for p in subject_scoped
-    }
-    ours = {
-        t.replace("{child}", "{x}").replace("{teen}", "{x}").replace("{adult}", "{x}")
-        .replace("{appointment}", "{x}").replace("{teen_appointment}", "{x}")
-        .replace("{ticket}", "{x}").replace("{attachment}", "<uuid:attachment_id>")
-        .replace("{document}", "{x}").replace("{teen_document}", "{x}").replace("{adult_document}", "{x}")
-        for t in covered
-    }
-    missing = {p for p in normalised if p not in ours and not p.startswith("/obsluga/")}
-    assert not missing, f"subject-scoped URLs without a matrix row: {sorted(missing)}"
+    with_ids = {"/" + re.sub(r"<uuid:\w+>", "{x}", p) for p in patterns if "<uuid:" in p}
+    ours = {re.sub(r"\{\w+\}", "{x}", template) for _, _, template, _ in MATRIX}
+    missing = with_ids - ours
+    assert not missing, f"URLs taking an id without a matrix row: {sorted(missing)}"
