@@ -53,6 +53,8 @@ from functools import partial
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
+from _results import record
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/ikp_storm"
 STORM_DB = "ikp_storm"
@@ -546,6 +548,27 @@ def report(args, workers: int, pool: bool, base, storm_run, counts: Counts, log:
     )
     if server_errors:
         print(f"  server log: {log}")
+    base = f"healthz p95 {p_base[1]:.0f} ms"
+    for figure, value, target, met in (
+        (
+            f"bookings on {args.slots} slots",
+            f"{counts.booked:,}",
+            f"exactly {args.slots}",
+            counts.booked == args.slots,
+        ),
+        ("oversold slots", f"{counts.oversold_slots:,}", "0", counts.oversold_slots == 0),
+        ("5xx responses", f"{server_errors:,}", "0", server_errors == 0),
+    ):
+        record(bench="booking_storm", figure=figure, value=value, target=target, met=met)
+    record(
+        bench="booking_storm",
+        figure=f"booking POST p95, {args.clients} clients",
+        value=f"{p_post[1]:.0f} ms",
+        baseline=base,
+        ratio=f"{p_post[1] / p_base[1]:.1f}",
+        target=f"< {TARGET_P95_MS:.0f} ms",
+        met=p_post[1] < TARGET_P95_MS,
+    )
 
 
 def main() -> int:
