@@ -6,6 +6,7 @@ The file carries bad lines too, so the quarantine is compared as well.
 """
 
 import threading
+
 import pytest
 from django.db import connection
 from django.utils import timezone
