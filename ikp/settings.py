@@ -130,7 +130,7 @@ REDIS_URL = env_str("REDIS_URL", None if PRODUCTION else "" if DJANGO_ENV == "de
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "ikp.cache.ResilientRedisCache",  # a Redis outage is a cache miss
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "ikp"),
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
