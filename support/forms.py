@@ -111,13 +111,17 @@ class ReplyForm(forms.Form):
 class NoteForm(forms.Form):
     body = _text(_("Internal note (staff only)"))
 
+    def __init__(self, *args, **kwargs):
+        # The desk ticket page holds several forms: each gets ids of its own.
+        super().__init__(*args, auto_id="id_note_%s", **kwargs)
+
 
 class StatusForm(forms.Form):
     status = forms.ChoiceField(label=_("New status"))
     body = _text(_("Message to the patient (optional)"), required=False)
 
     def __init__(self, *args, current: str, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, auto_id="id_status_%s", **kwargs)
         moves = rules.staff_moves(current)
         self.fields["status"].choices = [c for c in Ticket.Status.choices if c[0] in moves]
 
@@ -212,6 +216,9 @@ class NotMyChildForm(JustificationForm):
         error_messages={"required": _("Choose the outcome.")},
     )
     field_order = ["outcome", "justification"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, auto_id="id_nmc_%s", **kwargs)
 
 
 class PeselSearchForm(forms.Form):
