@@ -27,6 +27,7 @@ from guardianship.policy import (
     log_access,
     surname_matches,
 )
+from ikp.tasks import enqueue_on_commit
 from support.models import Ticket
 from support.services import ticket_create
 
@@ -302,4 +303,4 @@ def access_notices_send(*, batch: int = 200) -> int:
 
 
 def enqueue_notices() -> None:
-    tasks.send_access_notices.delay_on_commit()
+    enqueue_on_commit(tasks.send_access_notices)

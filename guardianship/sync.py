@@ -18,6 +18,7 @@ from django.db import connection, transaction
 
 from guardianship import tasks
 from ikp.history import history_context_ensure
+from ikp.tasks import enqueue_on_commit
 
 APPLY_LOCK = 4_711_001  # pg_advisory_xact_lock key for applying insurance events
 ANALYZE_AFTER = 10_000  # events applied at once from which table statistics are refreshed first
@@ -235,7 +236,7 @@ def apply_events(cursor, *, today: date) -> int:
         cursor.execute(_MARK_APPLIED)
         for table in ("touched_pair", "touched_title", "derived_coverage", "derived_title"):
             cursor.execute(f"DROP TABLE {table}")
-        transaction.on_commit(tasks.send_access_notices.delay)
+        enqueue_on_commit(tasks.send_access_notices)
     cursor.execute("DROP TABLE applying")
     return count
 
@@ -290,7 +291,7 @@ def guardianship_daily(*, today: date) -> None:
         cursor.execute(_DUE_TODAY, {"today": today})
         _recompute(cursor, today)
         _run(cursor, _TURNING_ADULT, {"today": today})
-        transaction.on_commit(tasks.send_access_notices.delay)
+        enqueue_on_commit(tasks.send_access_notices)
 
 
 def recompute_subjects(*, subject_ids: list[int], today: date) -> None:
@@ -304,4 +305,4 @@ def recompute_subjects(*, subject_ids: list[int], today: date) -> None:
         # One statement (pghistory's context injection does not take executemany's params).
         cursor.execute("INSERT INTO touched_subject SELECT unnest(%s::bigint[])", [subject_ids])
         _recompute(cursor, today)
-        transaction.on_commit(tasks.send_access_notices.delay)
+        enqueue_on_commit(tasks.send_access_notices)

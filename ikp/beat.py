@@ -10,6 +10,7 @@ BEAT_SCHEDULE: dict[str, dict] = {
         "task": "accounts.tasks.clear_expired_sessions",
         "schedule": crontab(minute=17, hour=3),
     },
+    "ikp-republish-deferred": {"task": "ikp.tasks.republish_deferred", "schedule": 60.0},
     "feeds-poll-inbox": {"task": "feeds.tasks.poll_inbox", "schedule": 60.0},
     "guardianship-daily": {"task": "guardianship.tasks.guardianship_daily", "schedule": crontab(minute=5, hour=0)},
     "vaccinations-daily": {"task": "vaccinations.tasks.vaccinations_daily", "schedule": crontab(minute=30, hour=7)},

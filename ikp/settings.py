@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "sickleaves",
     "support",
     "feeds",
+    "ikp",  # infrastructure rows: deferred tasks (ikp/tasks.py)
 ]
 
 MIDDLEWARE = [

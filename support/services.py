@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Person, User
 from accounts.roles import SUPPORT_GROUP
+from ikp.tasks import enqueue_on_commit
 from support import rules, tasks
 from support.models import Attachment, Ticket, TicketMessage
 
@@ -332,7 +333,7 @@ def _attach(ticket: Ticket, message: TicketMessage | None, files: tuple[NewFile,
 
 
 def _mail_on_commit(entry: TicketMessage) -> None:
-    tasks.send_ticket_mail.delay_on_commit(entry.pk)
+    enqueue_on_commit(tasks.send_ticket_mail, entry.pk)
 
 
 def _assignment_note(to: User | None) -> str:

@@ -29,11 +29,12 @@ def send_ticket_mail(message_id: int) -> None:
 def support_daily() -> int:
     """Close the tickets resolved 14 days ago that nobody reopened, and queue again any public
     change still unmailed an hour after it happened."""
+    from ikp.tasks import enqueue
     from support.emails import unmailed_entries
     from support.services import close_resolved
 
     for entry_id in unmailed_entries():
-        send_ticket_mail.delay(entry_id)
+        enqueue(send_ticket_mail, entry_id)
     return close_resolved()
 
 

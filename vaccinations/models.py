@@ -180,6 +180,10 @@ class Appointment(models.Model):
     # A double submit of the same confirmation form books once (services.appointment_book).
     request_token = models.UUIDField(null=True, blank=True)
 
+    # The parent e-mails already sent about this appointment ("booked", "cancelled", "withdrawn"):
+    # a task published twice (after a broker outage) sends each once.
+    mails_sent = models.JSONField(default=list, blank=True)
+
     class Meta:
         verbose_name = _("appointment")
         verbose_name_plural = _("appointments")

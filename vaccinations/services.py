@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Person, User
 from guardianship.models import AccessLogEntry
 from guardianship.policy import SubjectAccess, log_access
+from ikp.tasks import enqueue_on_commit
 from support.models import Ticket
 from support.services import ticket_create
 from vaccinations import rules, tasks
@@ -337,7 +338,7 @@ def appointment_book(
                 AccessLogEntry.Action.BOOK_VACCINATION,
                 target=str(appointment.public_id),
             )
-            tasks.send_appointment_mail.delay_on_commit(appointment.pk, "booked")
+            enqueue_on_commit(tasks.send_appointment_mail, appointment.pk, "booked")
             return appointment
     except OperationalError as error:
         if getattr(error, "sqlstate", None) == "55P03" or "lock timeout" in str(error):
@@ -365,7 +366,7 @@ def appointment_cancel(*, by: User, subject: SubjectAccess, appointment: Appoint
         log_access(
             by, subject, AccessLogEntry.Action.CANCEL_VACCINATION, target=str(locked.public_id)
         )
-        tasks.send_appointment_mail.delay_on_commit(locked.pk, "cancelled")
+        enqueue_on_commit(tasks.send_appointment_mail, locked.pk, "cancelled")
 
 
 # --- Clinic side --------------------------------------------------------------------------------
@@ -431,7 +432,7 @@ def cancel_bookings_of_withdrawn(slots: Q, now: datetime) -> list[int]:
         cancelled_at=now,
     )
     for pk in cancelled:
-        tasks.send_appointment_mail.delay_on_commit(pk, "withdrawn")
+        enqueue_on_commit(tasks.send_appointment_mail, pk, "withdrawn")
     return cancelled
 
 
