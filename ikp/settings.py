@@ -16,6 +16,7 @@ from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
 from ikp.env import database_from_url, env_bool, env_int, env_list, env_str
+from ikp.logfilters import install as install_pesel_redaction
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -71,6 +72,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "ikp.middleware.AbsoluteSessionLimitMiddleware",
+    "ikp.middleware.NoStoreForLoggedInMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -171,6 +173,8 @@ ACCOUNT_LOGOUT_REDIRECT_URL = "start"
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
 SOCIALACCOUNT_ADAPTER = "accounts.adapters.SocialAccountAdapter"
 ACCOUNT_LOGIN_METHODS = {"email"}
+# The login and reset forms never send a PESEL typed as the e-mail back to the page.
+ACCOUNT_FORMS = {"login": "accounts.forms_login.PortalLoginForm", "reset_password": "accounts.forms_login.PortalResetPasswordForm"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_EMAIL_VERIFICATION = "none"  # accounts are created verified, at the counter or by the login node
@@ -331,7 +335,10 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # Template debug lines print whole contexts: not even redacted ones are wanted.
+    "loggers": {"django.template": {"level": "INFO"}},
 }
+install_pesel_redaction()  # every log record is redacted at creation (ikp/logfilters.py)
 
 SILENCED_SYSTEM_CHECKS: list[str] = []
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
