@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.rules import InvalidPesel, PeselFacts, parse_pesel
 from accounts.validation import pesel_error_message
+from guardianship.forms import PeselInput
 
 DESCRIPTION_MAX_LENGTH = 2000
 
@@ -18,7 +19,7 @@ class ChildPeselForm(forms.Form):
         label=_("Your child's PESEL number"),
         help_text=_("11 digits. You will find it on your child's birth certificate or identity document."),
         error_messages={"required": _("Enter your child's PESEL number.")},
-        widget=forms.TextInput(
+        widget=PeselInput(  # a page shown again never carries the typed PESEL
             attrs={"class": "govuk-input--width-20", "inputmode": "numeric", "autocomplete": "off", "spellcheck": "false"}
         ),
     )

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts.rules import InvalidPesel, parse_pesel
+from guardianship.forms import PeselInput
 from support import rules
 from support.attachments import AttachmentRejected, accept
 from support.models import Ticket
@@ -160,7 +161,7 @@ class PeselField(forms.CharField):
         kwargs.setdefault("error_messages", {"required": _("Enter the PESEL number.")})
         kwargs.setdefault(
             "widget",
-            forms.TextInput(
+            PeselInput(
                 attrs={
                     "class": "govuk-input govuk-input--width-20",
                     "inputmode": "numeric",
