@@ -933,8 +933,8 @@ def test_a_500_logs_the_failure_without_the_pesel(settings, parent, every_log_re
 def test_pages_of_a_logged_in_person_are_never_stored_and_downloads_keep_their_own_policy(client, parent, db):
     """The back button after logging out on a shared computer shows nothing."""
     client.force_login(parent)
-    for path in ("/", "/pomoc/zgloszenia/", "/historia-dostepu/"):
-        cache_control = client.get(path)["Cache-Control"]
-        assert "no-store" in cache_control and "private" in cache_control, path
+    for page_path in ("/", "/pomoc/zgloszenia/", "/historia-dostepu/"):
+        cache_control = client.get(page_path)["Cache-Control"]
+        assert "no-store" in cache_control and "private" in cache_control, page_path
     client.logout()
     assert "no-store" not in client.get("/").get("Cache-Control", "")  # the public front page may be cached
