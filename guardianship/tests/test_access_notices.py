@@ -265,19 +265,9 @@ def test_names_are_not_html_escaped_in_plain_text_mail(parent, mailoutbox):
 # --- dispatch ------------------------------------------------------------------------------------
 
 
-class FakeTask:
-    def __init__(self):
-        self.calls = 0
-
-    def delay(self, *args, **kwargs):
-        self.calls += 1
-
-
-def test_an_ingest_enqueues_the_sender_after_commit(parent, tmp_path, monkeypatch, django_capture_on_commit_callbacks):
-    from guardianship import tasks
-
-    fake = FakeTask()
-    monkeypatch.setattr(tasks, "send_access_notices", fake)
+def test_an_ingest_sends_the_notices_only_after_commit(
+    parent, tmp_path, celery_eager, mailoutbox, django_capture_on_commit_callbacks
+):
     today = timezone.localdate()
     feed = tmp_path / "zus.jsonl"
     feed.write_text(registration_line(parent.person, build_pesel(add_months(today, -40), sex="M", serial=902),
@@ -285,9 +275,10 @@ def test_an_ingest_enqueues_the_sender_after_commit(parent, tmp_path, monkeypatc
 
     with django_capture_on_commit_callbacks() as callbacks:
         ingest_file("zus-insurance", feed)
-    assert fake.calls == 0  # nothing leaves before the transaction commits
+    assert not mailoutbox  # nothing leaves before the transaction commits
+    assert AccessNotice.objects.filter(recipient=parent.person, kind="gained", sent_at__isnull=True).exists()
 
     for callback in callbacks:
-        callback()
-    assert fake.calls >= 1
-    assert AccessNotice.objects.filter(recipient=parent.person, kind="gained", sent_at__isnull=True).exists()
+        callback()  # the task is published (here: run eagerly) after the commit
+    assert [m.to for m in mailoutbox] == [[parent.email]]
+    assert AccessNotice.objects.filter(recipient=parent.person, kind="gained", sent_at__isnull=False).exists()

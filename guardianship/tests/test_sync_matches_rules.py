@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 
 from accounts.models import Person
 from feeds.runner import ingest_file
-from guardianship import policy, rules, tasks
+from guardianship import policy, rules
 from guardianship.models import AutomaticGuardian, Coverage, OwnTitle
 from tests.insurance_feed import (
     People,
@@ -165,11 +165,11 @@ def reference(events: list[dict], child, today: date):
 
 
 @pytest.fixture
-def cast(transactional_db, monkeypatch) -> dict[str, Person]:
+def cast(transactional_db, celery_eager) -> dict[str, Person]:
     """The six people. Transactional: every ingest really commits, as in production (and
-    hundreds of examples in one test transaction would exhaust PostgreSQL's lock table)."""
-    # The notices are not under test here; keep their Celery messages off the shared broker.
-    monkeypatch.setattr(tasks.send_access_notices, "delay", lambda *args, **kwargs: None)
+    hundreds of examples in one test transaction would exhaust PostgreSQL's lock table).
+    The notices' task runs in this process (nobody here has a login to mail), so no message
+    is left on the shared broker."""
     return {
         p.pesel: Person.objects.create(pesel=p.pesel, first_name=p.first_name, surname=p.surname, birth_date=p.birth_date, sex=p.sex)
         for p in INSURED + CHILDREN
