@@ -14,11 +14,18 @@ def decode(decoder: msgspec.json.Decoder, line: bytes):
     try:
         return decoder.decode(line)
     except msgspec.ValidationError as error:
-        raise LineProblem(f"invalid_field: {error}") from None
+        raise LineProblem(f"invalid_field: {_printable(error)}") from None
     except msgspec.DecodeError as error:
-        raise LineProblem(f"invalid_json: {error}") from None
+        raise LineProblem(f"invalid_json: {_printable(error)}") from None
     except UnicodeDecodeError as error:  # msgspec raises it for bad UTF-8 inside a string
         raise LineProblem(f"invalid_json: not UTF-8 (byte {error.start})") from None
+    except RecursionError:  # msgspec gives up past ~1,000 nested levels: a 4 kB line would do
+        raise LineProblem("invalid_json: nested too deeply") from None
+
+
+def _printable(error: Exception) -> str:
+    """msgspec echoes a refused value verbatim; the reason goes into a text column (no NUL)."""
+    return str(error).replace("\x00", "\\x00")
 
 
 def valid_pesel(value: str, field: str, today: date) -> PeselFacts:
