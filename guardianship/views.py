@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -26,6 +25,7 @@ from guardianship import policy, rules, services
 from guardianship.forms import AuthorisationForm, GuardianForm
 from guardianship.models import AccessGrant, AccessLogEntry, Coverage, LinkSuspension
 from guardianship.rules import Basis, Level
+from ikp.paging import page_of
 
 LOG_PAGE_SIZE = 20
 
@@ -301,11 +301,9 @@ def access_log(request: HttpRequest) -> HttpResponse:
         .select_related("actor__person", "acting_for")
         .order_by("-at", "-pk")
     )
-    page = Paginator(entries, LOG_PAGE_SIZE).get_page(
-        request.GET.get("strona")
-    )  # bad numbers: first or last page
+    page, page_range = page_of(request, entries, LOG_PAGE_SIZE)  # bad numbers: first or last page
     context = {
         "subject": subject_access.subject, "page": page, "rows": [log_row(entry, request.user) for entry in page],
-        "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=1, on_ends=1),
+        "page_range": page_range,
     }  # fmt: skip
     return render(request, "guardianship/access_log.html", context)

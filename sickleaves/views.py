@@ -9,7 +9,6 @@ user who may read that person's account (guardianship.policy); anyone else reads
 from dataclasses import dataclass
 from datetime import date
 
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -20,6 +19,7 @@ from accounts.decorators import verified_identity_required
 from accounts.models import User
 from guardianship.models import AccessLogEntry
 from guardianship.policy import accessible_subjects, acting_subject, log_access
+from ikp.paging import page_of
 from sickleaves import rules
 from sickleaves.models import SickLeave
 
@@ -50,7 +50,7 @@ def sick_leave_list(request: HttpRequest) -> HttpResponse:
         .select_related("cared_person")
         .order_by("-issued_on", "-id")
     )
-    page = Paginator(leaves, PAGE_SIZE).get_page(request.GET.get("strona"))
+    page, page_range = page_of(request, leaves, PAGE_SIZE)
     on_page = list(page)  # evaluated once; the page keeps the list
     readable = readable_person_ids(request.user, on_page, today=today)
     rows = [leave_row(leave, readable=readable, today=today) for leave in on_page]
@@ -59,7 +59,7 @@ def sick_leave_list(request: HttpRequest) -> HttpResponse:
         "person": subject.subject,
         "page": page,
         "rows": rows,
-        "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=1, on_ends=1),
+        "page_range": page_range,
     }
     return render(request, "sickleaves/list.html", context)
 

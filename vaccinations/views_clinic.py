@@ -9,7 +9,6 @@ learn nothing about another's). Slots and doses are looked up inside that clinic
 
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db import IntegrityError
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.http import Http404, HttpRequest, HttpResponse
@@ -21,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.decorators import clinic_staff_required
 from guardianship.models import AccessLogEntry
+from ikp.paging import page_of
 from vaccinations import services
 from vaccinations.forms_clinic import DoseRecordForm, SlotPublishForm
 from vaccinations.models import Appointment, Clinic, Immunization, Slot
@@ -67,12 +67,6 @@ def _day(value) -> str:
     return formats.date_format(value, "DATE_FORMAT")
 
 
-def _page(request: HttpRequest, items, per_page: int):
-    # get_page: a bad or too high number gives the first or the last page, never a 404.
-    page = Paginator(items, per_page).get_page(request.GET.get("strona"))
-    return page, page.paginator.get_elided_page_range(page.number, on_each_side=1, on_ends=1)
-
-
 @clinic_staff_required
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
@@ -104,7 +98,7 @@ def slots(request: HttpRequest, clinic_id) -> HttpResponse:
     future = (
         _slots_with_state(clinic).filter(starts_at__gt=timezone.now()).order_by("starts_at", "pk")
     )
-    page, page_range = _page(request, future, SLOTS_PER_PAGE)
+    page, page_range = page_of(request, future, SLOTS_PER_PAGE)
     context = {"clinic": clinic, "form": form, "page": page, "page_range": page_range}
     return render(request, "vaccinations/clinic/slots.html", context)
 
@@ -176,7 +170,7 @@ def visits(request: HttpRequest, clinic_id) -> HttpResponse:
     query for the page: the number of queries does not grow with the rows.
     """
     clinic = _clinic(request, clinic_id)
-    page, page_range = _page(request, services.open_visits(clinic), VISITS_PER_PAGE)
+    page, page_range = page_of(request, services.open_visits(clinic), VISITS_PER_PAGE)
     doses = list(page.object_list)
     AccessLogEntry.objects.bulk_create([_visit_read(request, dose) for dose in doses])
     today = timezone.localdate()
