@@ -178,7 +178,7 @@ def subject_through_ticket(request, ticket) -> SubjectAccess:
     """ikp-pomoc staff read a person's data only through an open ticket about that person that
     is assigned to them; anything else is 404. Staff act on the data through the support
     services (each with a justification), so the access is read-only here."""
-    if ticket.person_id is None or not ticket.is_open or ticket.assignee_id != request.user.pk:
+    if ticket.person_id is None or not ticket.worked_by(request.user):
         raise Http404
     return SubjectAccess(ticket.person, SUPPORT_ACCESS)
 

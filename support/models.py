@@ -89,6 +89,10 @@ class Ticket(models.Model):
     def is_open(self) -> bool:
         return self.status in rules.OPEN_STATUSES
 
+    def worked_by(self, user) -> bool:
+        """Open and assigned to `user`: who may read the person's data and attachments."""
+        return self.is_open and self.assignee_id is not None and self.assignee_id == user.pk
+
     @property
     def reply_address(self) -> str:
         return self.requester.email if self.requester_id else self.contact_email

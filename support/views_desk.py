@@ -318,7 +318,7 @@ def not_my_child(request: HttpRequest, public_id) -> HttpResponse:
 
 
 def _assigned(request: HttpRequest, found: Ticket) -> None:
-    if found.assignee_id != request.user.pk or not found.is_open:
+    if not found.worked_by(request.user):
         raise Http404
 
 
@@ -353,12 +353,12 @@ def _clocks(found: Ticket, targets: dict[str, ResponseTarget], now) -> dict:
 def _ticket_page(
     request: HttpRequest, found: Ticket, *, status: int = 200, **forms
 ) -> HttpResponse:
-    mine = found.is_open and found.assignee_id == request.user.pk
-    entries = list(found.messages.select_related("author").prefetch_related("attachments"))
+    mine = found.worked_by(request.user)
+    entries = access.thread_of(found, internal=True)
     context = {
         "ticket": found,
         "entries": entries,
-        "opening_files": list(found.attachments.filter(message__isnull=True)),
+        "opening_files": access.opening_files(found),
         "facts": diagnosis.as_facts(found.diagnosis),
         "shown": diagnosis.as_shown(found.diagnosis),
         "mine": mine,
