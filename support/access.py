@@ -2,7 +2,7 @@
 (support staff); a person's data behind a ticket goes through guardianship.policy
 (subject_through_ticket). Strangers get 404 everywhere."""
 
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 from django.http import Http404, HttpResponse
 from django.utils.http import content_disposition_header
 
@@ -54,6 +54,24 @@ def ticket_for_staff(public_id) -> Ticket:
     if ticket is None:
         raise Http404
     return ticket
+
+
+def attachment_listing():
+    """Attachments as pages list them: name, type and size, never the file's bytes."""
+    return Attachment.objects.defer("content").order_by("created_at", "pk")
+
+
+def opening_files(ticket: Ticket) -> list[Attachment]:
+    """The files sent with the request itself (not with a later message)."""
+    return list(attachment_listing().filter(ticket=ticket, message__isnull=True))
+
+
+def thread_of(ticket: Ticket, *, internal: bool):
+    """The thread with each entry's attachments (listed, not loaded); staff see internal entries."""
+    entries = ticket.messages.all() if internal else ticket.messages.filter(internal=False)
+    return list(
+        entries.select_related("author").prefetch_related(Prefetch("attachments", queryset=attachment_listing()))
+    )
 
 
 def attachment_of(ticket: Ticket, attachment_id, *, internal: bool) -> Attachment:

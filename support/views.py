@@ -120,22 +120,16 @@ def _people(request: HttpRequest) -> list[Person]:
 
 
 def _ticket_context(request: HttpRequest, found: Ticket, form) -> dict:
-    entries = list(
-        found.messages.filter(internal=False)
-        .select_related("author")
-        .prefetch_related("attachments")
-    )
+    can_reopen = rules.can_reopen(found.status, found.resolved_at, timezone.now())
+    entries = access.thread_of(found, internal=False)
     return {
         "ticket": found,
         "entries": entries,
-        "opening_files": [a for a in found.attachments.all() if a.message_id is None],
+        "opening_files": access.opening_files(found),
         "person_name": access.person_name_for_requester(request, found),
         "shown": diagnosis.as_shown(found.diagnosis),
         "form": form,
-        "can_reopen": rules.can_reopen(found.status, found.resolved_at, timezone.now()),
-        "can_write": found.status != Ticket.Status.CLOSED
-        and (
-            found.status != Ticket.Status.RESOLVED
-            or rules.can_reopen(found.status, found.resolved_at, timezone.now())
-        ),
+        "can_reopen": can_reopen,
+        # The patient may write while it is open, or resolved recently enough to reopen.
+        "can_write": found.status in rules.OPEN_STATUSES or can_reopen,
     }
