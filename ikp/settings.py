@@ -67,6 +67,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "ikp.middleware.SessionRefreshMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -146,7 +147,8 @@ else:
 # Redis restart must not log millions of people out.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_AGE = 15 * 60  # 15 minutes idle...
-SESSION_SAVE_EVERY_REQUEST = True  # ...sliding with every request
+SESSION_SAVE_EVERY_REQUEST = False  # ...sliding: ikp.middleware.SessionRefreshMiddleware saves
+SESSION_REFRESH_INTERVAL = timedelta(minutes=1)  # an unchanged session at most once a minute
 SESSION_ABSOLUTE_LIMIT = timedelta(hours=12)  # and never longer than 12 hours from login
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -14,7 +14,10 @@ from allauth.mfa.totp.internal.auth import SECRET_SESSION_KEY as TOTP_SECRET_SES
 from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, generate_totp_secret, hotp_value
 from django.conf import settings
 from django.contrib.sessions.backends.cached_db import SessionStore
+from django.contrib.sessions.models import Session
 from django.core.cache import caches
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from conftest import PASSWORD, make_user
@@ -271,7 +274,8 @@ def is_logged_in(client) -> bool:
 
 def test_the_session_settings_are_15_minutes_sliding_on_the_cached_database_backend():
     assert settings.SESSION_COOKIE_AGE == 15 * 60
-    assert settings.SESSION_SAVE_EVERY_REQUEST is True
+    assert settings.SESSION_SAVE_EVERY_REQUEST is False  # ikp.middleware.SessionRefreshMiddleware
+    assert settings.SESSION_REFRESH_INTERVAL == timedelta(minutes=1)
     assert settings.SESSION_ENGINE == "django.contrib.sessions.backends.cached_db"
     assert settings.SESSION_ABSOLUTE_LIMIT == timedelta(hours=12)
 
@@ -293,6 +297,36 @@ def test_an_active_session_slides_and_an_idle_one_ends_after_15_minutes(client, 
         redis_forgets_the_session(client)
         assert not is_logged_in(client), "16 minutes idle ends the session"
         assert logged_in_user_id(client) is None
+
+
+def session_expiry(client) -> datetime:
+    return Session.objects.get(session_key=client.cookies[settings.SESSION_COOKIE_NAME].value).expire_date
+
+
+def test_an_unchanged_session_is_written_at_most_once_a_minute(client, parent):
+    """Sliding the 15 minutes needs no database write per request: the expiry moves when it was
+    last moved a minute or more ago (so the idle limit can end up to a minute early, never late)."""
+    with time_machine.travel(datetime(2025, 3, 3, 9, 0, tzinfo=WARSAW), tick=False) as traveller:
+        password_login(client, parent.email)
+        client.get(PROBE)
+        written = session_expiry(client)
+
+        traveller.shift(timedelta(seconds=59))
+        with CaptureQueriesContext(connection) as queries:
+            assert is_logged_in(client)
+        assert session_expiry(client) == written
+        assert not [q for q in queries if "django_session" in q["sql"]], "no session write"
+
+        traveller.shift(timedelta(seconds=1))
+        assert is_logged_in(client)
+        assert session_expiry(client) == written + timedelta(minutes=1)
+
+
+def test_an_anonymous_visit_creates_no_session_row(client, db):
+    client.get(reverse("account_login"))
+    client.get("/pomoc/")
+
+    assert not Session.objects.exists()
 
 
 def test_the_session_cookie_lives_no_longer_than_the_browser(client, parent):
