@@ -5,7 +5,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 
 from accounts.roles import CLINIC_STAFF_GROUP, SUPPORT_GROUP
-from accounts.services import current_verification
+from accounts.services import identity_confirmed
 
 
 def verified_identity_required(view):
@@ -14,7 +14,7 @@ def verified_identity_required(view):
     @login_required
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        if request.user.person_id is None or current_verification(request.user) is None:
+        if request.user.person_id is None or not identity_confirmed(request.user):
             return redirect("identity_verification_required")
         return view(request, *args, **kwargs)
 

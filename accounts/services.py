@@ -58,6 +58,14 @@ def current_verification(user: User, *, at: datetime | None = None) -> IdentityV
     )
 
 
+def identity_confirmed(user: User) -> bool:
+    """Is a confirmation in force now? The request's user carries the answer from its loading
+    (accounts/backends.py); any other user is asked for."""
+    if hasattr(user, "verified_until"):
+        return user.verified_until is not None and user.verified_until > timezone.now()
+    return current_verification(user) is not None
+
+
 def latest_verification(user: User) -> IdentityVerification | None:
     """The confirmation that lasts longest: the current one, or else the one that expired last."""
     return (

@@ -124,7 +124,7 @@ def dev_login(request: HttpRequest) -> HttpResponse:
             raise Http404 from None
         # `patients` already leaves out every account that must log in with TOTP.
         user = get_object_or_404(patients, person__public_id=public_id)
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        login(request, user, backend="accounts.backends.ModelBackend")
         identity_verification_record(user=user, method=VerificationMethod.TRUSTED_PROFILE)
         return redirect("start")
     return render(request, "accounts/dev_login.html", {"patients": patients})
