@@ -12,7 +12,7 @@ outage at most once a minute, without keys or values.
 import logging
 import time
 
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -39,8 +39,28 @@ def _miss(name: str, args: tuple, kwargs: dict):
     return False  # has_key, touch, delete; set, delete_many and clear return None anyway
 
 
+class _OneClientPerPool(RedisCacheClient):
+    """Django builds a new redis.Redis object for every cache call, and building one fills a
+    table of response callbacks (profiled: ~5% of a bare logged-in page). A
+    redis.Redis over a connection pool is safe to share, so one per pool serves every call."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._clients = {}
+
+    def get_client(self, key=None, *, write=False):
+        index = self._get_connection_pool_index(write)
+        if index not in self._clients:
+            self._clients[index] = self._client(connection_pool=self._get_connection_pool(write))
+        return self._clients[index]
+
+
 class ResilientRedisCache(RedisCache):
     _last_logged = 0.0
+
+    def __init__(self, server, params):
+        super().__init__(server, params)
+        self._class = _OneClientPerPool
 
     def _unreachable(self, name: str) -> None:
         now = time.monotonic()
