@@ -147,8 +147,8 @@ def book_slots(request: HttpRequest, vaccine_code: str) -> HttpResponse:
 def book_confirm(request: HttpRequest, slot_id) -> HttpResponse:
     """Step 3: confirm. POST books; a refusal re-renders with the reason (409, or 429 busy).
 
-    The rule is judged for the page (GET, or a refusal); a POST goes straight to the service,
-    which judges again under its locks anyway.
+    The rule is judged for the page (GET); a POST goes straight to the service, which judges
+    under its locks, and a refusal shows the service's own verdict.
     """
     subject = acting_subject(request, need=Level.WRITE)
     slot = get_object_or_404(Slot.objects.select_related("clinic", "vaccine"), public_id=slot_id)
@@ -179,10 +179,18 @@ def book_confirm(request: HttpRequest, slot_id) -> HttpResponse:
 
 
 def _confirm_page(request, subject, slot, replacing, *, refusal=None, status=200) -> HttpResponse:
+    """The confirm step; after a refusal, the refusal's reason instead of the form. The rule is
+    not judged again for a refusal page: the service's verdict (when the rule refused) gives the
+    dose; a term taken or gone shows none, as nothing was booked."""
+    verdict = (
+        refusal.eligibility
+        if refusal is not None
+        else services.judge_slot(child=subject.subject, slot=slot, ignore=replacing)
+    )
     context = {
         "person": subject.subject,
         "slot": slot,
-        "verdict": services.judge_slot(child=subject.subject, slot=slot, ignore=replacing),
+        "verdict": verdict,
         "replacing": replacing,
         "reschedule_param": RESCHEDULE_PARAM,
         "request_token": uuid.uuid4(),
