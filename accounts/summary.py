@@ -19,7 +19,7 @@ from records.models import Document
 from sickleaves import rules as leave_rules
 from sickleaves.models import SickLeave
 from vaccinations import rules as vaccination_rules
-from vaccinations.models import Vaccine
+from vaccinations.catalogue import bookable_vaccines
 from vaccinations.services import VaccinationState, vaccination_state
 
 NEWEST_DOCUMENTS = 5
@@ -96,8 +96,10 @@ def _newest_leaves(person, today: date) -> list[LeaveLine]:
 
 
 def _vaccination_steps(person, today: date) -> list[VaccinationState]:
-    vaccines = Vaccine.objects.filter(programmes__isnull=False).distinct().order_by("name")
-    states = [vaccination_state(child=person, vaccine=vaccine, today=today) for vaccine in vaccines]
+    states = [
+        vaccination_state(child=person, vaccine=vaccine, today=today)
+        for vaccine in bookable_vaccines()
+    ]
     return [
         s for s in states if s.doses or s.appointment or s.next_step.reason not in _SILENT_STEPS
     ]

@@ -24,7 +24,8 @@ from ikp.tasks import enqueue_on_commit
 from support.models import Ticket
 from support.services import ticket_create
 from vaccinations import rules, tasks
-from vaccinations.models import Appointment, Clinic, Immunization, Programme, Slot, Vaccine
+from vaccinations.catalogue import programmes_of
+from vaccinations.models import Appointment, Clinic, Immunization, Slot, Vaccine
 
 LOCK_TIMEOUT = "3s"  # a booker waits this long for a slot another booker holds
 
@@ -37,13 +38,6 @@ class BookingRefused(Exception):
         self.code = code
         self.message = message
         self.eligibility = eligibility
-
-
-def programmes_of(vaccine: Vaccine) -> list[rules.Programme]:
-    return [
-        p.as_rule()
-        for p in Programme.objects.filter(vaccine=vaccine).select_related("vaccine").order_by("pk")
-    ]
 
 
 def doses_of(child: Person, vaccine: Vaccine) -> list[Immunization]:

@@ -25,14 +25,11 @@ from guardianship.models import AccessLogEntry
 from guardianship.policy import SubjectAccess, acting_subject, log_access, resource_for
 from guardianship.rules import Level
 from vaccinations import services
+from vaccinations.catalogue import bookable_vaccines
 from vaccinations.models import Appointment, Slot, Vaccine
 
 SLOTS_PAGE_SIZE = 20
 RESCHEDULE_PARAM = "zmiana"  # ?zmiana=<appointment public id>: choosing a new term for it
-
-
-def _bookable_vaccines():
-    return Vaccine.objects.filter(programmes__isnull=False).distinct().order_by("name")
 
 
 @verified_identity_required
@@ -43,7 +40,7 @@ def overview(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     states = [
         services.vaccination_state(child=subject.subject, vaccine=vaccine, today=today)
-        for vaccine in _bookable_vaccines()
+        for vaccine in bookable_vaccines()
     ]
     log_access(request, subject, AccessLogEntry.Action.VIEW_VACCINATIONS)
     return render(
@@ -63,7 +60,7 @@ def overview(request: HttpRequest) -> HttpResponse:
 def book(request: HttpRequest) -> HttpResponse:
     """Step 1: against what (the FAQ: registration will serve other vaccinations later)."""
     subject = acting_subject(request, need=Level.WRITE)
-    vaccines = list(_bookable_vaccines())
+    vaccines = list(bookable_vaccines())
     chosen = request.GET.get("szczepionka", "")
     error = ""
     if "szczepionka" in request.GET:
