@@ -36,7 +36,9 @@ def test_the_loaded_user_answers_as_the_orm_questions_would(groups):
     user = make_user(person=make_person(born=date(1980, 1, 2)), groups=groups)
 
     assert asked_at_login(user) == asked_directly(user)
-    assert requires_mfa(user_for_request(user.pk)) is bool(set(groups) & {SUPPORT_GROUP, CLINIC_STAFF_GROUP})
+    assert requires_mfa(user_for_request(user.pk)) is bool(
+        set(groups) & {SUPPORT_GROUP, CLINIC_STAFF_GROUP}
+    )
 
 
 def test_a_staff_login_without_a_person_loads_with_none():
@@ -58,12 +60,14 @@ def test_the_person_comes_with_the_user_in_one_statement(parent):
 
 def test_an_expired_or_future_confirmation_is_not_in_force(parent):
     IdentityVerification.objects.filter(user=parent).update(
-        verified_at=timezone.now() - timedelta(days=400), expires_at=timezone.now() - timedelta(seconds=1)
+        verified_at=timezone.now() - timedelta(days=400),
+        expires_at=timezone.now() - timedelta(seconds=1),
     )
     assert not identity_confirmed(user_for_request(parent.pk))
 
     IdentityVerification.objects.filter(user=parent).update(
-        verified_at=timezone.now() + timedelta(days=1), expires_at=timezone.now() + timedelta(days=400)
+        verified_at=timezone.now() + timedelta(days=1),
+        expires_at=timezone.now() + timedelta(days=400),
     )
     assert not identity_confirmed(user_for_request(parent.pk))
     assert asked_at_login(parent) == asked_directly(parent)
