@@ -342,6 +342,8 @@ LOGGING = {
     "loggers": {"django.template": {"level": "INFO"}},
 }
 install_pesel_redaction()  # every log record is redacted at creation (ikp/logfilters.py)
+# Error pages and error e-mails show no POST value and no local variable (ikp/reporting.py).
+DEFAULT_EXCEPTION_REPORTER_FILTER = "ikp.reporting.NoPersonalDataReporterFilter"
 
 SILENCED_SYSTEM_CHECKS: list[str] = []
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
