@@ -25,11 +25,9 @@ class SessionRefreshMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         session = request.session
-        if session.session_key is None:
-            return response  # no session cookie
+        # keys() loads the session first: a stale cookie's key is dropped when it is loaded.
         if not session.keys() or session.session_key is None:
-            # An empty session, or a stale cookie whose session has gone (loading it drops the
-            # key): nothing to slide, and no new row to create.
+            # No session, an empty one, or one that has ended: nothing to slide, no row to create.
             return response
         now = datetime.now(UTC).timestamp()
         interval = settings.SESSION_REFRESH_INTERVAL.total_seconds()

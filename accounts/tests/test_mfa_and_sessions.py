@@ -329,6 +329,13 @@ def test_an_anonymous_visit_creates_no_session_row(client, db):
     assert not Session.objects.exists()
 
 
+def test_a_stale_session_cookie_is_not_revived_as_a_new_row(client, db):
+    client.cookies[settings.SESSION_COOKIE_NAME] = "x" * 32  # a session that has ended
+
+    assert client.get("/pomoc/").status_code == 200
+    assert not Session.objects.exists()
+
+
 def test_the_session_cookie_lives_no_longer_than_the_browser(client, parent):
     response = password_login(client, parent.email)
 
