@@ -60,7 +60,7 @@ def overview(request: HttpRequest) -> HttpResponse:
 def book(request: HttpRequest) -> HttpResponse:
     """Step 1: against what (the FAQ: registration will serve other vaccinations later)."""
     subject = acting_subject(request, need=Level.WRITE)
-    vaccines = list(bookable_vaccines())
+    vaccines = bookable_vaccines()
     chosen = request.GET.get("szczepionka", "")
     error = ""
     if "szczepionka" in request.GET:
