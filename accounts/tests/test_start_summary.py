@@ -350,9 +350,10 @@ def test_a_user_without_children_sees_no_children_section(client, stranger):
 # Measured for the small case (1 child, 1 document, 1 leave): the user with its person, staff-role
 # check and verification (1: accounts/backends.py); the verification shown on the page (1);
 # documents, leaves (2); for HPV9, its doses and appointment (2; the vaccines and programmes come
-# from the cache: vaccinations/catalogue.py); the children: grants, coverages, suspensions, the
-# candidates' coverages and own titles (5); the audit row; notices. The session is written at most once a minute, not here.
-START_PAGE_QUERIES = 13
+# from the cache: vaccinations/catalogue.py); the children with the facts that decide access to
+# each (1: guardianship/policy.py); the audit row; notices. The session is written at most once a
+# minute, not here.
+START_PAGE_QUERIES = 9
 
 
 def family(parent, *, children: int, document_count: int, leave_count: int):

@@ -4,9 +4,12 @@ equal: this is it).
 Hypothesis generates sets of feed events about three children and three insured people —
 registrations, deregistrations, own titles starting and ending, cancellations of any earlier
 id (or of one never sent) — writes them in a random order to one or two files and ingests
-them. Then, for each child, three answers must be the same:
+them. Then, for each child, these answers must be the same:
 - the automatic guardian the SQL recorded (AutomaticGuardian),
 - the one guardianship.policy computes in Python from the derived Coverage and OwnTitle rows,
+- the one the access policy acts on, for each insured person's login: `access_for` (and
+  `accessible_subjects`) give insurance-based access exactly to that guardian, through the
+  policy's own one-statement loader of the same rows,
 - a reference computed straight from the generated events with guardianship.rules: cancelled
   events dropped, each registration ended by rules.period_end, then rules.automatic_guardian.
 
@@ -24,7 +27,7 @@ import time_machine
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from accounts.models import Person
+from accounts.models import Person, User
 from feeds.runner import ingest_file
 from guardianship import policy, rules
 from guardianship.models import AutomaticGuardian, Coverage, OwnTitle
@@ -164,6 +167,11 @@ def reference(events: list[dict], child, today: date):
     return guardian, coverages, titles
 
 
+def login(person: Person) -> User:
+    user, _ = User.objects.get_or_create(email=f"{person.pesel}@example.test", defaults={"person": person})
+    return user
+
+
 @pytest.fixture
 def cast(transactional_db, celery_eager) -> dict[str, Person]:
     """The six people. Transactional: every ingest really commits, as in production (and
@@ -201,10 +209,21 @@ def test_the_sql_sync_and_the_rules_name_the_same_guardian(cast, tmp_path, gener
     children = [cast[c.pesel] for c in CHILDREN]
     in_python = policy.automatic_guardians(children, today)
     pesel_of = {p.pk: p.pesel for p in cast.values()}
+    logins = {p.pesel: login(cast[p.pesel]) for p in INSURED}
+    through_insurance = {
+        (parent, item.subject.pesel)
+        for parent, user in logins.items()
+        for item in policy.accessible_subjects(user, on=today)
+        if item.access.basis == rules.Basis.INSURANCE
+    }
     for child in CHILDREN:
         expected, coverages, titles = reference(events, child, today)
         assert recorded.get(child.pesel) == expected, (child.first_name, events)
         assert pesel_of.get(in_python[cast[child.pesel].pk]) == expected, (child.first_name, events)
+        for parent, user in logins.items():
+            acts = policy.access_for(user, cast[child.pesel], on=today).basis == rules.Basis.INSURANCE
+            assert acts == (parent == expected), (child.first_name, parent, events)
+            assert ((parent, child.pesel) in through_insurance) == (parent == expected), (child.first_name, parent, events)
         assert sorted(
             Coverage.objects.filter(member__pesel=child.pesel).values_list(
                 "insured__pesel", "valid_from", "valid_to", "reported_on", "registration_event_id"
