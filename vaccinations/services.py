@@ -93,20 +93,72 @@ def vaccination_state(*, child: Person, vaccine: Vaccine, today: date) -> Vaccin
     )
 
 
+# --- The rule's facts for booking, in one statement ---------------------------------------------
+#
+# The confirm page, the slot list and every booking attempt judge the rule on the child's doses
+# and active appointment. Through the ORM that is two queries and ~4 ms of Python per request on
+# the 2-core machine; this statement brings both as JSON in ~1 ms. The Szczepienia page, which
+# shows the doses and the appointment themselves, loads the models (vaccination_state).
+_RULE_FACTS = f"""
+SELECT (SELECT json_build_array(a.id, s.starts_at, a.dose_number)
+          FROM {Appointment._meta.db_table} a JOIN {Slot._meta.db_table} s ON s.id = a.slot_id
+         WHERE a.child_id = %(child)s AND a.vaccine_id = %(vaccine)s AND a.status = %(booked)s
+         LIMIT 1) AS appointment,
+       (SELECT coalesce(json_agg(json_build_array(
+                   i.administered_on, i.visit_status = %(open)s, coalesce(c.name, i.clinic_code))
+                 ORDER BY i.administered_on, i.dose_number), '[]')
+          FROM {Immunization._meta.db_table} i
+          LEFT JOIN {Clinic._meta.db_table} c ON c.id = i.clinic_id
+         WHERE i.person_id = %(child)s AND i.vaccine_id = %(vaccine)s) AS doses
+"""
+
+
+@dataclass(frozen=True)
+class RuleFacts:
+    """What the booking rule needs about one child and vaccine besides the programmes."""
+
+    doses: list[rules.RecordedDose]  # in the order given
+    appointment_id: int | None  # the active (booked) appointment
+    appointment: rules.BookedAppointment | None
+
+
+def rule_facts(child: Person, vaccine: Vaccine) -> RuleFacts:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _RULE_FACTS,
+            {
+                "child": child.pk,
+                "vaccine": vaccine.pk,
+                "booked": Appointment.Status.BOOKED,
+                "open": Immunization.VisitStatus.OPEN,
+            },
+        )
+        booked, doses = cursor.fetchone()
+    return RuleFacts(
+        doses=[
+            rules.RecordedDose(
+                administered_on=date.fromisoformat(day), visit_open=is_open, clinic_name=clinic
+            )
+            for day, is_open, clinic in doses
+        ],
+        appointment_id=booked[0] if booked else None,
+        appointment=rules.BookedAppointment(
+            on=timezone.localdate(datetime.fromisoformat(booked[1])), dose_number=booked[2]
+        )
+        if booked
+        else None,
+    )
+
+
 def _judge(
-    child: Person, vaccine: Vaccine, on: date, *, appointment: Appointment | None
+    child: Person, vaccine: Vaccine, on: date, facts: RuleFacts, *, with_appointment: bool = True
 ) -> rules.Eligibility:
+    """The rule on `on`; `with_appointment=False` judges as if the active one were moved."""
     return rules.eligibility(
         vaccine_code=vaccine.code,
         birth_date=child.birth_date,
-        doses=[d.as_rule() for d in doses_of(child, vaccine)],
-        appointment=(
-            rules.BookedAppointment(
-                on=slot_day(appointment.slot), dose_number=appointment.dose_number
-            )
-            if appointment
-            else None
-        ),
+        doses=facts.doses,
+        appointment=facts.appointment if with_appointment else None,
         programmes=programmes_of(vaccine),
         on=on,
     )
@@ -149,8 +201,8 @@ def bookable_slots(
     a slot is refused with its reason rather than booked.
     """
     today = timezone.localdate(now)
-    current = None if ignore_appointment else active_appointment(child, vaccine)
-    step = _judge(child, vaccine, today, appointment=current)
+    facts = rule_facts(child, vaccine)
+    step = _judge(child, vaccine, today, facts, with_appointment=not ignore_appointment)
     if step.reason not in _WINDOW_REASONS:
         return Slot.objects.none(), step
     slots = open_slots(vaccine=vaccine, now=now)
@@ -168,10 +220,9 @@ def judge_slot(
 ) -> rules.Eligibility:
     """The rule's verdict for booking `slot` (on its own day); `ignore`: the appointment
     being moved."""
-    current = active_appointment(child, slot.vaccine)
-    if ignore is not None and current is not None and current.pk == ignore.pk:
-        current = None
-    return _judge(child, slot.vaccine, slot_day(slot), appointment=current)
+    facts = rule_facts(child, slot.vaccine)
+    moving = ignore is not None and facts.appointment_id == ignore.pk
+    return _judge(child, slot.vaccine, slot_day(slot), facts, with_appointment=not moving)
 
 
 def cities_with_slots(*, vaccine: Vaccine, now: datetime) -> list[str]:
@@ -305,15 +356,16 @@ def appointment_book(
                 )
             if Appointment.objects.filter(slot=slot, status=Appointment.Status.BOOKED).exists():
                 raise _slot_taken()
-            current = active_appointment(child, slot.vaccine)
-            if replacing is not None:
-                if current is None or current.pk != replacing.pk:
-                    raise BookingRefused(
-                        "not_current",
-                        _("This appointment has changed meanwhile. Please check it again."),
-                    )
-                current = None  # judged as if moved; cancelled below
-            verdict = _judge(child, slot.vaccine, slot_day(slot), appointment=current)
+            facts = rule_facts(child, slot.vaccine)
+            if replacing is not None and facts.appointment_id != replacing.pk:
+                raise BookingRefused(
+                    "not_current",
+                    _("This appointment has changed meanwhile. Please check it again."),
+                )
+            # When moving, judged as if the appointment were gone (it is cancelled below).
+            verdict = _judge(
+                child, slot.vaccine, slot_day(slot), facts, with_appointment=replacing is None
+            )
             if not verdict.eligible:
                 raise BookingRefused(verdict.reason.value, verdict.message, verdict)
             if replacing is not None:
