@@ -38,6 +38,7 @@ class BookingRefused(Exception):
         self.code = code
         self.message = message
         self.eligibility = eligibility
+        self.slot: Slot | None = None  # a refused booking: the slot as the service read it
 
 
 def doses_of(child: Person, vaccine: Vaccine) -> list[Immunization]:
@@ -293,8 +294,10 @@ def _slot_state(slot: Slot) -> str:
 
 
 def _lock_timeout() -> None:
+    # set_config(..., true) is SET LOCAL as a SELECT: one plain statement (pghistory's
+    # middleware prefixes its context to every writing statement of a POST, not to SELECTs).
     with connection.cursor() as cursor:
-        cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
+        cursor.execute("SELECT set_config('lock_timeout', %s, true)", [LOCK_TIMEOUT])
 
 
 def _lock_child(child: Person) -> None:
@@ -326,10 +329,12 @@ def appointment_book(
 ) -> Appointment:
     """Book the slot for the child (or move `replacing` to it). Raises BookingRefused.
 
-    The same `request_token` twice (a double submit) returns the first booking.
+    The same `request_token` twice (a double submit) returns the first booking. A refusal
+    carries the slot (with its clinic and vaccine) when the service got as far as reading it.
     """
     now = now or timezone.now()
     child = subject.subject
+    slot = None
     try:
         with transaction.atomic(durable=True):
             _lock_timeout()
@@ -386,13 +391,18 @@ def appointment_book(
             )
             enqueue_on_commit(tasks.send_appointment_mail, appointment.pk, "booked")
             return appointment
+    except BookingRefused as refusal:
+        refusal.slot = slot
+        raise
     except OperationalError as error:
         if getattr(error, "sqlstate", None) == "55P03" or "lock timeout" in str(error):
             raise _busy() from None
         raise
     except IntegrityError:
         # The constraints caught what the locks should have: a race we did not foresee.
-        raise _slot_taken() from None
+        refusal = _slot_taken()
+        refusal.slot = slot
+        raise refusal from None
 
 
 def _cancel(appointment: Appointment, reason: str, now: datetime) -> None:

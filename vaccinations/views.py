@@ -145,14 +145,14 @@ def book_confirm(request: HttpRequest, slot_id) -> HttpResponse:
     """Step 3: confirm. POST books; a refusal re-renders with the reason (409, or 429 busy).
 
     The rule is judged for the page (GET); a POST goes straight to the service, which judges
-    under its locks, and a refusal shows the service's own verdict.
+    under its locks, and a refusal shows the service's own verdict with the slot the service
+    read (an unknown slot is still 404: the service has none to give).
     """
     subject = acting_subject(request, need=Level.WRITE)
-    slot = get_object_or_404(Slot.objects.select_related("clinic", "vaccine"), public_id=slot_id)
     source = request.POST if request.method == "POST" else request.GET
     replacing = _replacing(subject, source)
     if request.method == "GET":
-        return _confirm_page(request, subject, slot, replacing)
+        return _confirm_page(request, subject, _slot_or_404(slot_id), replacing)
     try:
         token = uuid.UUID(request.POST.get("request_token", ""))
     except ValueError:
@@ -161,18 +161,23 @@ def book_confirm(request: HttpRequest, slot_id) -> HttpResponse:
         appointment = services.appointment_book(
             by=request.user,
             subject=subject,
-            slot_public_id=slot.public_id,
+            slot_public_id=slot_id,
             request_token=token,
             replacing=replacing,
         )
     except services.BookingRefused as refusal:
         status = 429 if refusal.code == "busy" else 409
+        slot = refusal.slot or _slot_or_404(slot_id)
         return _confirm_page(request, subject, slot, replacing, refusal=refusal, status=status)
     messages.success(
         request,
         _("The term has been changed.") if replacing else _("The vaccination has been booked."),
     )
     return redirect("vaccinations:appointment", public_id=appointment.public_id)
+
+
+def _slot_or_404(public_id) -> Slot:
+    return get_object_or_404(Slot.objects.select_related("clinic", "vaccine"), public_id=public_id)
 
 
 def _confirm_page(request, subject, slot, replacing, *, refusal=None, status=200) -> HttpResponse:

@@ -1,5 +1,6 @@
 """The parent's booking path (the FAQ's steps) and the child's Szczepienia page."""
 
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -316,6 +317,29 @@ def test_a_withdrawn_or_past_slot_cannot_be_booked(client, parent, insured_child
 
     assert response.status_code == 409
     assert response.context["refusal"].code == "slot_gone"
+
+
+def test_an_unknown_slot_is_404_on_the_page_and_on_the_booking(client, parent, insured_child):
+    open_child_account(client, parent, insured_child)
+    url = f"/profilaktyka/szczepienia/umow/termin/{uuid.uuid4()}/"
+
+    assert client.get(url).status_code == 404
+    assert client.post(url, {"request_token": str(uuid.uuid4())}).status_code == 404
+    assert not Appointment.objects.exists()
+
+
+def test_a_refusal_page_shows_the_term_it_refused(client, parent, other_parent, insured_child, clinic):
+    """The refusal page shows the slot as the booking service read it under its lock."""
+    slot = make_slot(clinic, days_ahead=6)
+    Appointment.objects.create(child=make_person(born=years_ago(10), first_name="Ktoś"), slot=slot, vaccine=slot.vaccine,
+                               dose_number=1, booked_by=other_parent)  # fmt: skip
+    open_child_account(client, parent, insured_child)
+
+    response = client.post(confirm_url(slot), {"request_token": str(uuid.uuid4())})
+
+    assert response.status_code == 409
+    assert response.context["slot"] == slot
+    assert clinic.name in response.content.decode() and clinic.address in response.content.decode()
 
 
 # --- the permission ladder ----------------------------------------------------------------------
