@@ -252,3 +252,41 @@ def test_control_without_the_lock_every_booker_passes_the_check_and_only_the_con
     assert all(isinstance(error, IntegrityError) for error in stopped)
     assert all("one_booking_per_slot" in str(error) for error in stopped)
     assert len(booked_on(slot)) == 1
+
+
+def test_a_booking_that_waits_too_long_for_a_lock_is_told_to_try_again(
+    client, monkeypatch, parent, insured_child
+):
+    """A lock not granted within LOCK_TIMEOUT becomes "busy" (429 with the message), never a
+    500 and never a booking: here another transaction holds the slot's row lock throughout.
+    The service and the page run in threads, so a missing timeout fails ("a booker hung")
+    instead of hanging the suite."""
+    import psycopg
+    from django.conf import settings
+
+    from guardianship.policy import SESSION_KEY
+
+    monkeypatch.setattr("vaccinations.services.LOCK_TIMEOUT", "200ms")
+    slot = make_slot(make_clinic())
+    client.force_login(parent)
+    session = client.session
+    session[SESSION_KEY] = str(insured_child.public_id)
+    session.save()
+
+    def post_the_form():
+        return client.post(
+            f"/profilaktyka/szczepienia/umow/termin/{slot.public_id}/",
+            {"request_token": str(uuid.uuid4())},
+        )
+
+    db = settings.DATABASES["default"]
+    with psycopg.connect(
+        dbname=db["NAME"], user=db["USER"], host=db["HOST"], port=db["PORT"] or 5432
+    ) as holder:
+        holder.execute("SELECT 1 FROM vaccinations_slot WHERE id = %s FOR UPDATE", [slot.pk])
+        service, page = run_together([booking(parent, insured_child, slot), post_the_form])
+
+    assert (service.refused, service.error) == ("busy", None)
+    assert page.error is None and page.appointment.status_code == 429  # the response
+    assert "Spróbuj ponownie za chwilę" in page.appointment.content.decode()
+    assert not Appointment.objects.exists()
