@@ -290,3 +290,31 @@ def test_a_booking_that_waits_too_long_for_a_lock_is_told_to_try_again(
     assert page.error is None and page.appointment.status_code == 429  # the response
     assert "Spróbuj ponownie za chwilę" in page.appointment.content.decode()
     assert not Appointment.objects.exists()
+
+
+def test_a_term_already_taken_is_refused_before_any_lock(monkeypatch, parent, insured_child):
+    """In a rush most attempts are for taken terms: they are refused on first sight, without
+    queueing for a lock. Here another transaction holds the child's row lock (a second tab
+    booking), yet the attempt on a taken term is answered "slot_taken" at once, not "busy"
+    after the lock timeout; a free term still goes through the locks (and is "busy" here)."""
+    import psycopg
+    from django.conf import settings
+
+    monkeypatch.setattr("vaccinations.services.LOCK_TIMEOUT", "200ms")
+    clinic = make_clinic()
+    taken, free = make_slot(clinic, hour=10), make_slot(clinic, hour=11)
+    other_user, other_child = family()
+    booking(other_user, other_child, taken)()
+
+    db = settings.DATABASES["default"]
+    with psycopg.connect(
+        dbname=db["NAME"], user=db["USER"], host=db["HOST"], port=db["PORT"] or 5432
+    ) as holder:
+        holder.execute("SELECT 1 FROM accounts_person WHERE id = %s FOR UPDATE", [insured_child.pk])
+        on_taken, on_free = run_together(
+            [booking(parent, insured_child, taken), booking(parent, insured_child, free)]
+        )
+
+    assert (on_taken.refused, on_taken.error) == ("slot_taken", None)
+    assert (on_free.refused, on_free.error) == ("busy", None)
+    assert not Appointment.objects.filter(child=insured_child).exists()

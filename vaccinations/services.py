@@ -279,7 +279,9 @@ def hpv_ticket_open(
             description=facts["shown"],
             diagnosis={"failed_booking" if slot else "hpv_eligibility": facts},
         )
-        log_access(by, subject, AccessLogEntry.Action.VIEW_VACCINATIONS, target=str(ticket.public_id))
+        log_access(
+            by, subject, AccessLogEntry.Action.VIEW_VACCINATIONS, target=str(ticket.public_id)
+        )
     return ticket
 
 
@@ -318,6 +320,45 @@ def _slot_taken() -> BookingRefused:
     )
 
 
+def _refuse_unless_free(slot: Slot | None, now: datetime, *, taken: bool) -> None:
+    refusal = None
+    if slot is None or slot.withdrawn_at is not None or slot.starts_at <= now:
+        refusal = BookingRefused(
+            "slot_gone", _("This term is no longer available. Please choose another one.")
+        )
+    elif taken:
+        refusal = _slot_taken()
+    if refusal is not None:
+        refusal.slot = slot
+        raise refusal
+
+
+def _slot_at_first_sight(slot_public_id, request_token: uuid.UUID | None, now: datetime) -> Slot:
+    """The slot, read before any lock, refused at once if it is unknown, withdrawn, past or
+    booked by another request.
+
+    In a rush most attempts are for terms already taken: they are answered with this one
+    statement instead of a locking transaction, and they no longer queue on the slot's lock.
+    Each of these answers was true when read, and only a cancellation can undo one: refusing a
+    term booked a moment ago is what the parent would have seen a moment earlier. A slot booked
+    with this request's own token goes on, so that a double submit still returns the first
+    booking. Whatever passes is checked again under the locks.
+    """
+    booked_by_another = Appointment.objects.filter(
+        slot=OuterRef("pk"), status=Appointment.Status.BOOKED
+    )
+    if request_token is not None:
+        booked_by_another = booked_by_another.exclude(request_token=request_token)
+    slot = (
+        Slot.objects.select_related("vaccine", "clinic")
+        .annotate(taken=Exists(booked_by_another))
+        .filter(public_id=slot_public_id)
+        .first()
+    )
+    _refuse_unless_free(slot, now, taken=slot is not None and slot.taken)
+    return slot
+
+
 def appointment_book(
     *,
     by: User,
@@ -336,6 +377,7 @@ def appointment_book(
     child = subject.subject
     slot = None
     try:
+        slot = _slot_at_first_sight(slot_public_id, request_token, now)
         with transaction.atomic(durable=True):
             _lock_timeout()
             _lock_child(child)
@@ -355,12 +397,8 @@ def appointment_book(
                 .filter(public_id=slot_public_id)
                 .first()
             )
-            if slot is None or slot.withdrawn_at is not None or slot.starts_at <= now:
-                raise BookingRefused(
-                    "slot_gone", _("This term is no longer available. Please choose another one.")
-                )
-            if Appointment.objects.filter(slot=slot, status=Appointment.Status.BOOKED).exists():
-                raise _slot_taken()
+            booked = Appointment.objects.filter(slot=slot, status=Appointment.Status.BOOKED)
+            _refuse_unless_free(slot, now, taken=slot is not None and booked.exists())
             facts = rule_facts(child, slot.vaccine)
             if replacing is not None and facts.appointment_id != replacing.pk:
                 raise BookingRefused(
@@ -392,7 +430,7 @@ def appointment_book(
             enqueue_on_commit(tasks.send_appointment_mail, appointment.pk, "booked")
             return appointment
     except BookingRefused as refusal:
-        refusal.slot = slot
+        refusal.slot = refusal.slot or slot
         raise
     except OperationalError as error:
         if getattr(error, "sqlstate", None) == "55P03" or "lock timeout" in str(error):
