@@ -107,6 +107,7 @@ _CANDIDATES = f"""p.id <> %(me)s AND p.id IN (
     UNION
     SELECT g.subject_id FROM {AccessGrant._meta.db_table} g
      WHERE g.grantee_pesel = %(me_pesel)s AND {_LIVE_GRANT})"""
+_FACT_COLUMNS = ("facts_grants", "facts_suspended", "facts_coverages", "facts_titles")
 
 
 def _day(value: str | None) -> date | None:
@@ -139,9 +140,6 @@ def _people_with_access(me: Person, on: date, where: str, **params) -> list[Subj
         )
         result.append(SubjectAccess(subject, access))
     return result
-
-
-_FACT_COLUMNS = ("facts_grants", "facts_suspended", "facts_coverages", "facts_titles")
 
 
 def accessible_subjects(user: User, *, on: date | None = None) -> list[SubjectAccess]:
