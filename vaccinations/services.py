@@ -174,6 +174,13 @@ _WINDOW_REASONS = {
 }
 
 
+def offers_booking(step: rules.Eligibility) -> bool:
+    """Whether a verdict leaves some slot to book, now or from a later day. An open visit, two
+    doses done or the age limit passed offer none: the FAQ's first problem must not look like a
+    dose on offer."""
+    return step.reason in _WINDOW_REASONS
+
+
 def open_slots(*, vaccine: Vaccine, now: datetime):
     """Published, future, unbooked slots of a vaccine, soonest first."""
     booked = Appointment.objects.filter(slot=OuterRef("pk"), status=Appointment.Status.BOOKED)
@@ -204,7 +211,7 @@ def bookable_slots(
     today = timezone.localdate(now)
     facts = rule_facts(child, vaccine)
     step = _judge(child, vaccine, today, facts, with_appointment=not ignore_appointment)
-    if step.reason not in _WINDOW_REASONS:
+    if not offers_booking(step):
         return Slot.objects.none(), step
     slots = open_slots(vaccine=vaccine, now=now)
     if step.opens_on:

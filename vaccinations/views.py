@@ -50,6 +50,8 @@ def overview(request: HttpRequest) -> HttpResponse:
             "person": subject.subject,
             "states": states,
             "can_book": subject.access.level >= Level.WRITE,
+            # The booking entry only where some vaccine has a slot to offer this child.
+            "offers_booking": any(services.offers_booking(s.next_step) for s in states),
             "today": today,
         },
     )

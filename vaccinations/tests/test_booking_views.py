@@ -146,6 +146,7 @@ def test_an_open_visit_explains_which_clinic_must_close_it_and_offers_a_ticket(c
     body = page.content.decode()
     assert clinic.name in body
     assert page.context["states"][0].next_step.reason == "open_visit"
+    assert f'href="{BOOK}"' not in body  # no "Umów się na szczepienie" entry either
     assert client.get(SLOTS).context["rows"] == []  # never a first-dose offer
 
     response = client.post(reverse("vaccinations:hpv_ticket"), {"vaccine": "HPV9"})
@@ -195,6 +196,34 @@ def test_nothing_to_report_when_the_child_can_be_booked(client, parent, insured_
     response = client.post(reverse("vaccinations:hpv_ticket"), {"vaccine": "HPV9"})
 
     assert response.status_code == 302 and not Ticket.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("doses_months_ago", "offered"),
+    [
+        ((), True),  # first dose due
+        ((1,), True),  # second dose from a later day
+        ((13, 7), False),  # both doses done: nothing to book
+    ],
+)
+def test_the_booking_entry_shows_only_when_a_slot_can_be_offered(client, parent, insured_child, clinic, doses_months_ago, offered):
+    for months in doses_months_ago:
+        record_dose(insured_child, on=add_months(timezone.localdate(), -months), clinic=clinic)
+    open_child_account(client, parent, insured_child)
+
+    assert (f'href="{BOOK}"' in client.get(OVERVIEW).content.decode()) is offered
+
+
+def test_a_child_too_young_today_is_offered_booking_from_the_birthday(client, parent, clinic):
+    from conftest import insure
+
+    child = make_person(born=years_ago(8, months=11), first_name="Ola")
+    insure(parent.person, child)
+    open_child_account(client, parent, child)
+
+    page = client.get(OVERVIEW)
+    assert page.context["states"][0].next_step.reason == "too_young"
+    assert f'href="{BOOK}"' in page.content.decode()
 
 
 def test_the_history_shows_doses_and_the_next_dose_window(client, parent, insured_child, clinic):
