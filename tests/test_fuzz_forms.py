@@ -117,14 +117,22 @@ def sniffed(data: bytes) -> str | None:
     return next((kind for magic, kind in SIGNATURES.items() if data.startswith(magic)), None)
 
 
-# Names Django keeps (its multipart parser drops a file whose name has no printable character).
+# Any name, also one Django's multipart parser cannot read (no printable character, or a path
+# ending in a separator): the portal keeps that file as "attachment" (ikp/uploads.py), so a name
+# never decides whether a file is kept. ("." and ".." are refused by the test client itself:
+# support/tests/test_unreadable_file_names.py sends them by hand.)
+UNREADABLE_NAMES = ["\x01\x02", "\u200b", "\u200f\u2066\u2069", "\x7f\x1b", "\x00", "   ", "C:\\skany\\"]  # fmt: skip
 file_names = st.sampled_from([
     "skan.pdf", "zdjecie.png", "wynik.jpg", "faktura.PDF", "invoice.pdf.exe", "../../etc/passwd.pdf",
     "C:\\Windows\\system32\\cmd.png", "\u202efdp.exe", "<script>.png", "a" * 300 + ".jpg", "noextension",
-    "spaces  and\ttabs.pdf", "con.png", ".htaccess", "ZAŻÓŁĆ.jpeg",
+    "spaces  and\ttabs.pdf", "con.png", ".htaccess", "ZAŻÓŁĆ.jpeg", *UNREADABLE_NAMES,
 ]) | st.text(
     alphabet=st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp"), blacklist_characters="/\\"), min_size=1, max_size=40
-).map(lambda name: name + ".pdf")  # fmt: skip
+).map(lambda name: name + ".pdf") | st.text(
+    # Control and format characters only (no CR or LF: the test client writes the name into
+    # a header line as it is).
+    alphabet=st.characters(whitelist_categories=("Cc", "Cf"), blacklist_characters="\r\n"), min_size=1, max_size=8
+)  # fmt: skip
 file_contents = (
     st.sampled_from([EXE, ZIP, HTML, SVG, PDF_INSIDE_HTML, HTML_AFTER_PDF_HEADER, GIF, PNG, JPEG, PDF,
                      b"\xef\xbb\xbf%PDF-1.4", b" %PDF-1.4", b"\x89PNG", b"\xff\xd8", b""])
@@ -291,6 +299,8 @@ new_request_changes = (
 @example(change=("attachments", [("skan.pdf", PNG), ("a.png", PDF), ("c.jpg", JPEG)]))
 @example(change=("attachments", [("skan.pdf", EXE)]))
 @example(change=("category", Ticket.Category.NOT_MY_CHILD))
+@example(change=("attachments", [("\u200b", PDF), ("\x01\x02", PNG)]))
+@example(change=("attachments", [("skan.pdf", PDF), ("\x7f", EXE)]))
 def test_a_new_request_is_opened_only_from_valid_input(client, parent, insured_child, change):
     people = [
         "",
@@ -330,6 +340,7 @@ def test_a_new_request_is_opened_only_from_valid_input(client, parent, insured_c
 
 @FORM_FUZZ
 @given(change=perturbed({"body"}) | st.tuples(st.just("attachments"), uploads))
+@example(change=("attachments", [("\u2066\u2069", JPEG)]))
 def test_a_reply_is_added_only_from_valid_input(client, parent, change):
     ticket = open_ticket(parent, description="Pierwsza wiadomość.")
     data = applied(
@@ -746,6 +757,7 @@ def test_an_upload_over_the_size_limit_is_refused(client, parent):
 
 @FORM_FUZZ
 @given(change=perturbed({"body"}) | st.tuples(st.just("attachments"), uploads))
+@example(change=("attachments", [("C:\\skany\\", PDF)]))
 def test_a_desk_reply_keeps_only_files_proven_by_content(client, desk_user, parent, change):
     ticket = open_ticket(parent, description="Proszę o pomoc.")
     services.ticket_assign(ticket=ticket, by=desk_user, to=desk_user)
