@@ -26,6 +26,7 @@ from feeds.models import FeedFile, QuarantinedLine
 from feeds.runner import run_corrected_line
 from guardianship.models import EventType, InsuranceEvent
 from guardianship.rules import SYNC_DEADLINE_DAYS, sync_deadline
+from ikp.forms import form_status
 
 NEAR_DEADLINE_DAYS = 14  # from this many days after reported_on an event is listed as near
 LATE_LISTED = 100
@@ -155,4 +156,5 @@ def quarantined_line(request: HttpRequest, public_id: UUID) -> HttpResponse:
                 messages.success(request, _("The corrected line was accepted and applied."))
                 return redirect("feeds:sync_monitor")
     line.reason_label, line.reason_detail = reason_parts(line.reason)
-    return render(request, "feeds/quarantined_line.html", {"line": line, "form": form})
+    context = {"line": line, "form": form}
+    return render(request, "feeds/quarantined_line.html", context, status=form_status(form))

@@ -25,6 +25,7 @@ from guardianship import policy, rules, services
 from guardianship.forms import AuthorisationForm, GuardianForm
 from guardianship.models import AccessGrant, AccessLogEntry, Coverage, LinkSuspension
 from guardianship.rules import Basis, Level
+from ikp.forms import form_status
 from ikp.paging import page_of
 
 LOG_PAGE_SIZE = 20
@@ -198,7 +199,7 @@ def guardians(request: HttpRequest, public_id) -> HttpResponse:
         "child": child, "can_write": subject_access.access.can_write, "form": form,
         "automatic": automatic_guardian_coverage(child, today), "grants": grant_rows(grants),
     }  # fmt: skip
-    return render(request, "guardianship/guardians.html", context)
+    return render(request, "guardianship/guardians.html", context, status=form_status(form))
 
 
 @verified_identity_required
@@ -260,7 +261,7 @@ def authorisations(request: HttpRequest) -> HttpResponse:
         "form": form, "can_write": subject_access.access.can_write, "given": grant_rows(given.order_by("created_at", "pk")),
         "received": [s for s in policy.accessible_subjects(request.user) if s.access.basis == Basis.AUTHORISATION],
     }  # fmt: skip
-    return render(request, "guardianship/authorisations.html", context)
+    return render(request, "guardianship/authorisations.html", context, status=form_status(form))
 
 
 @verified_identity_required

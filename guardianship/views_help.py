@@ -20,6 +20,7 @@ from guardianship import policy, rules, services
 from guardianship.forms_help import ChildAccessTicketForm, ChildPeselForm, NotMyChildForm
 from guardianship.models import AccessLogEntry
 from guardianship.rules import Basis, Diagnosis, Level
+from ikp.forms import form_status
 
 HELP_TEMPLATE = "guardianship/child_access_help.html"
 RESULT_TEMPLATE = "guardianship/child_access_result.html"
@@ -55,7 +56,7 @@ def child_access_help(request: HttpRequest) -> HttpResponse:
         return render(request, HELP_TEMPLATE, {"form": ChildPeselForm(user=request.user)})
     form = ChildPeselForm(request.POST, user=request.user)
     if not form.is_valid():
-        return render(request, HELP_TEMPLATE, {"form": form})
+        return render(request, HELP_TEMPLATE, {"form": form}, status=form_status(form))
     child, result = _diagnose(request.user, form.pesel_facts)
     if child is not None:
         policy.log_access(request, child, AccessLogEntry.Action.DIAGNOSIS, acting_for=request.user.person, basis="")
@@ -68,10 +69,12 @@ def child_access_ticket(request: HttpRequest) -> HttpResponse:
     """Open a ticket with the diagnosis, computed again here: posted results are never trusted."""
     form = ChildAccessTicketForm(request.POST, user=request.user)
     if not form.is_valid() and "pesel" in form.errors:
-        return render(request, HELP_TEMPLATE, {"form": ChildPeselForm(request.POST, user=request.user)})
+        form = ChildPeselForm(request.POST, user=request.user)
+        return render(request, HELP_TEMPLATE, {"form": form}, status=form_status(form))
     child, result = _diagnose(request.user, form.pesel_facts)
     if not form.is_valid():
-        return render(request, RESULT_TEMPLATE, _result_context(child, result, form.cleaned_data["pesel"], ticket_form=form))
+        context = _result_context(child, result, form.cleaned_data["pesel"], ticket_form=form)
+        return render(request, RESULT_TEMPLATE, context, status=form_status(form))
     description = form.cleaned_data["description"]
     ticket = services.diagnosis_ticket_open(user=request.user, child=child, result=result, description=description)
     context = _result_context(child, result, form.cleaned_data["pesel"], ticket=ticket, description=description)
@@ -98,4 +101,6 @@ def not_my_child(request: HttpRequest, public_id) -> HttpResponse:
             % {"number": ticket.number},
         )
         return redirect("guardianship:children")
-    return render(request, "guardianship/not_my_child.html", {"child": child, "form": form})
+    return render(
+        request, "guardianship/not_my_child.html", {"child": child, "form": form}, status=form_status(form)
+    )

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET
 from accounts.decorators import verified_identity_required
 from guardianship.models import AccessLogEntry
 from guardianship.policy import acting_subject, log_access, resource_for
+from ikp.forms import form_status
 from records import pdf
 from records.forms import DocumentFilterForm
 from records.models import Document
@@ -79,8 +80,8 @@ def documents(request: HttpRequest) -> HttpResponse:
         "page": page,
         "page_range": page.paginator.get_elided_page_range(page.number) if page else [],
     }
-    invalid = form is not None and page is None  # a bad date or choice: the form says which
-    return render(request, "records/documents.html", context, status=400 if invalid else 200)
+    # A bad date or choice: the form says which.
+    return render(request, "records/documents.html", context, status=form_status(form))
 
 
 @verified_identity_required

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.decorators import verified_identity_required
 from accounts.models import Person
 from guardianship import policy
+from ikp.forms import form_status
 from ikp.paging import page_of
 from support import access, diagnosis, rules, services
 from support.forms import MessageForm, TicketForm
@@ -58,8 +59,7 @@ def ticket_new(request: HttpRequest) -> HttpResponse:
             _("Your request has been sent. Its number is %(number)s.") % {"number": ticket.number},
         )
         return redirect("support:ticket", public_id=ticket.public_id)
-    status = 400 if form.errors else 200
-    return render(request, "support/ticket_new.html", {"form": form}, status=status)
+    return render(request, "support/ticket_new.html", {"form": form}, status=form_status(form))
 
 
 @verified_identity_required

@@ -32,6 +32,7 @@ from guardianship.models import (
     OwnTitle,
 )
 from guardianship.services import GuardianshipError
+from ikp.forms import form_status
 from ikp.paging import page_of
 from support import access, diagnosis, rules, services, staff_actions
 from support.forms import (
@@ -126,7 +127,7 @@ def search(request: HttpRequest) -> HttpResponse:
         request,
         "support/desk/search.html",
         {"form": form, "results": results},
-        status=200 if form.is_valid() else 400,
+        status=form_status(form),
     )
 
 
@@ -280,12 +281,11 @@ def grant(request: HttpRequest, public_id) -> HttpResponse:
                 _("Access is granted. The guardian will see the child's account on the next page they open."),
             )
             return redirect("desk:ticket", public_id=found.public_id)
-    status_code = 400 if form.errors else 200
     return render(
         request,
         "support/desk/grant.html",
         {"ticket": found, "form": form, "child": subject.subject},
-        status=status_code,
+        status=form_status(form),
     )
 
 

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.decorators import clinic_staff_required
 from guardianship.models import AccessLogEntry
+from ikp.forms import form_status
 from ikp.paging import page_of
 from vaccinations import services
 from vaccinations.forms_clinic import DoseRecordForm, SlotPublishForm
@@ -100,7 +101,7 @@ def slots(request: HttpRequest, clinic_id) -> HttpResponse:
     )
     page, page_range = page_of(request, future, SLOTS_PER_PAGE)
     context = {"clinic": clinic, "form": form, "page": page, "page_range": page_range}
-    return render(request, "vaccinations/clinic/slots.html", context)
+    return render(request, "vaccinations/clinic/slots.html", context, status=form_status(form))
 
 
 def _published_message(published: list[Slot]) -> str:
@@ -223,7 +224,8 @@ def record_dose(request: HttpRequest, clinic_id) -> HttpResponse:
         else:
             messages.success(request, _recorded_message(dose))
             return redirect("clinic:visits", clinic_id=clinic.public_id)
-    return render(request, "vaccinations/clinic/record_dose.html", {"clinic": clinic, "form": form})
+    context = {"clinic": clinic, "form": form}
+    return render(request, "vaccinations/clinic/record_dose.html", context, status=form_status(form))
 
 
 def _recorded_message(dose: Immunization) -> str:

@@ -231,7 +231,7 @@ def test_an_invalid_pesel_is_explained_in_an_error_summary(client, parent, child
 
     response = check(client, parent, typed)
 
-    assert response.status_code == 200
+    assert response.status_code == 400  # refused: shown again with the reason
     page = html(response)
     assert 'class="govuk-error-summary"' in page
     assert '<a href="#id_pesel">' in page
@@ -314,7 +314,7 @@ def test_a_tampered_pesel_on_the_ticket_opens_nothing_and_shows_the_error(client
 
     response = client.post(TICKET_URL, {"pesel": "12345678901", "description": "x"}, **EN)
 
-    assert response.status_code == 200
+    assert response.status_code == 400  # refused: shown again with the reason
     assert "its check digit does not match" in html(response)
     assert not Ticket.objects.exists()
 
@@ -324,7 +324,7 @@ def test_a_too_long_description_is_explained_and_opens_nothing(client, parent, c
 
     response = client.post(TICKET_URL, {"pesel": child.pesel, "description": "x" * 2001}, **EN)
 
-    assert response.status_code == 200
+    assert response.status_code == 400  # refused: shown again with the reason
     page = html(response)
     assert 'class="govuk-error-summary"' in page and '<a href="#id_description">' in page
     assert NO_REGISTRATION in page

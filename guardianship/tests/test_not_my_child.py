@@ -118,7 +118,7 @@ def test_a_too_long_description_is_explained_and_suspends_nothing(client, parent
 
     response = client.post(url(insured_child), {"description": "x" * 2001}, **EN)
 
-    assert response.status_code == 200
+    assert response.status_code == 400  # refused: shown again with the reason
     page = html(response)
     assert 'class="govuk-error-summary"' in page and '<a href="#id_description">' in page
     assert not LinkSuspension.objects.exists() and not Ticket.objects.exists()

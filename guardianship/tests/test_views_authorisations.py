@@ -254,7 +254,7 @@ def test_refusals_are_explained_on_the_form(client, parent, stranger, surname, p
 
     response = authorise(client, surname=surname, pesel=pesel, **EN)
 
-    assert response.status_code == 200
+    assert response.status_code == 400  # refused: shown again with the reason
     page = html(response)
     assert "There is a problem" in page
     assert message in page

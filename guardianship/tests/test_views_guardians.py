@@ -373,7 +373,7 @@ def test_bad_input_is_explained_on_the_form(client, parent, insured_child, data,
         guardians_url(insured_child), {**data, "legal_guardian_confirmed": "on"}, **EN
     )
 
-    assert response.status_code == 200
+    assert response.status_code == 400  # refused: shown again with the reason
     page = html(response)
     assert "There is a problem" in page
     assert message in page
@@ -394,7 +394,7 @@ def test_the_legal_guardian_confirmation_is_required(client, parent, other_paren
         **EN,
     )
 
-    assert response.status_code == 200
+    assert response.status_code == 400  # refused: shown again with the reason
     assert "Confirm that this person is the child's legal guardian." in html(response)
     assert 'href="#id_legal_guardian_confirmed"' in html(response)
     assert not live_child_grants(insured_child).exists()
@@ -407,7 +407,7 @@ def test_a_wrong_surname_gets_a_message_that_reveals_nothing(
 
     response = add(client, insured_child, surname="Nowak", pesel=other_parent.person.pesel, **EN)
 
-    assert response.status_code == 200
+    assert response.status_code == 400  # refused: shown again with the reason
     page = html(response)
     assert "We could not confirm this person: check the surname and PESEL." in page
     assert "Piotr Kowalski" not in page
@@ -433,7 +433,7 @@ def test_one_cannot_add_oneself_or_the_child(client, parent, insured_child, whos
 
     response = add(client, insured_child, surname=person.surname, pesel=person.pesel, **EN)
 
-    assert response.status_code == 200
+    assert response.status_code == 400  # refused: shown again with the reason
     assert "Enter the PESEL number of another person: not yours and not the child's." in html(
         response
     )
@@ -449,7 +449,7 @@ def test_adding_someone_twice_says_they_are_already_listed(
         client, granted_child, surname="Kowalska", pesel=granted_guardian.person.pesel, **EN
     )
 
-    assert response.status_code == 200
+    assert response.status_code == 400  # refused: shown again with the reason
     assert "This person is already on the child's guardian list." in html(response)
     assert live_child_grants(granted_child).count() == 1
 
@@ -539,6 +539,6 @@ def test_it_refuses_a_minor_as_guardian(client, parent, insured_child):
         HTTP_ACCEPT_LANGUAGE="en",
     )
 
-    assert response.status_code == 200
+    assert response.status_code == 400  # refused: shown again with the reason
     assert "only an adult can be given access" in response.content.decode()
     assert not AccessGrant.objects.filter(grantee_pesel=teen.pesel).exists()
