@@ -24,6 +24,18 @@ def chromium():
         browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+        close_connections_of_the_playwright_context()
+
+
+def close_connections_of_the_playwright_context() -> None:
+    """Between its calls Playwright's sync API marks its event loop as running in this thread,
+    so Django's per-thread `connections` (an asgiref Local) hand this thread a second set of
+    connections, kept in the context rather than the thread. Once Playwright stops, that set is
+    out of reach: a connection a later test opened in it would stay open past the session and
+    keep pytest-django from dropping the test database. Close it while it is still visible."""
+    from django.db import connections
+
+    connections.close_all()
 
 
 @pytest.fixture
