@@ -40,12 +40,14 @@ def close_connections_of_the_playwright_context() -> None:
 
 @pytest.fixture
 def page(chromium, live_server, request):
-    """A fresh browser context (phone-sized when the test is marked `phone`)."""
+    """A fresh browser context: phone-sized when the test is marked `phone`, with JavaScript
+    switched off when it is marked `no_js` (every page must work without it)."""
     phone = request.node.get_closest_marker("phone") is not None
     context = chromium.new_context(
         base_url=live_server.url,
         viewport={"width": 375, "height": 740} if phone else {"width": 1280, "height": 900},
         locale="pl-PL",
+        java_script_enabled=request.node.get_closest_marker("no_js") is None,
     )
     page = context.new_page()
     page.set_default_timeout(10_000)
