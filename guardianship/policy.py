@@ -43,7 +43,12 @@ def live_grants(on: date):
 
 
 def surname_matches(typed: str, person: Person) -> bool:
-    return typed.strip().casefold() == person.surname.strip().casefold()
+    return surnames_match(typed, person.surname)
+
+
+def surnames_match(typed: str, surname: str) -> bool:
+    """Whether the surname typed on a grant names the person (case and spaces aside)."""
+    return typed.strip().casefold() == surname.strip().casefold()
 
 
 @dataclass(frozen=True)

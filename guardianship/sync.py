@@ -16,7 +16,7 @@ from datetime import date
 
 from django.db import connection, transaction
 
-from guardianship import tasks
+from guardianship import policy, tasks
 from ikp.history import history_context_ensure
 from ikp.tasks import enqueue_on_commit
 
@@ -140,6 +140,12 @@ SELECT p.id FROM accounts_person p WHERE p.pesel IN (
     SELECT person_pesel FROM touched_pair UNION SELECT person_pesel FROM touched_title);
 """
 
+# Whether the person `{alias}.guardian_id` holds no live suspension of their link to
+# `{alias}.subject_id` (policy: a suspended link gives no access).
+_NOT_SUSPENDED = """NOT EXISTS (SELECT 1 FROM guardianship_linksuspension s
+                   WHERE s.person_id = {alias}.guardian_id AND s.subject_id = {alias}.subject_id
+                     AND s.lifted_at IS NULL)"""
+
 # guardianship.rules.automatic_guardian, for every touched subject at once.
 _RECOMPUTE = """
 CREATE TEMP TABLE guardian_now ON COMMIT DROP AS
@@ -156,14 +162,18 @@ SELECT s.id AS subject_id,
        END AS guardian_id
 FROM touched_subject ts JOIN accounts_person s ON s.id = ts.id;
 
+-- Notices follow access: a link suspended by its holder ("this is not my child") gives none,
+-- so its holder is told nothing about that child (_NOT_SUSPENDED).
 INSERT INTO guardianship_accessnotice (recipient_id, subject_id, kind, effective_on, created_at, outcome)
 SELECT old.guardian_id, old.subject_id, 'lost', %(today)s, now(), ''
 FROM guardianship_automaticguardian old JOIN guardian_now g USING (subject_id)
 WHERE old.guardian_id IS NOT NULL AND old.guardian_id IS DISTINCT FROM g.guardian_id
+  AND {not_suspended_old}
 UNION ALL
 SELECT g.guardian_id, g.subject_id, 'gained', %(today)s, now(), ''
 FROM guardian_now g LEFT JOIN guardianship_automaticguardian old USING (subject_id)
 WHERE g.guardian_id IS NOT NULL AND g.guardian_id IS DISTINCT FROM old.guardian_id
+  AND {not_suspended_g}
 ON CONFLICT DO NOTHING;
 
 -- A coverage of today's guardian that ends on a known future day (a deregistration dated
@@ -172,7 +182,7 @@ INSERT INTO guardianship_accessnotice (recipient_id, subject_id, kind, effective
 SELECT DISTINCT g.guardian_id, g.subject_id, 'ending', c.valid_to, now(), ''
 FROM guardian_now g
 JOIN guardianship_coverage c ON c.member_id = g.subject_id AND c.insured_id = g.guardian_id
-WHERE c.valid_from <= %(today)s AND c.valid_to >= %(today)s
+WHERE c.valid_from <= %(today)s AND c.valid_to >= %(today)s AND {not_suspended_g}
   AND NOT EXISTS (SELECT 1 FROM guardianship_coverage later
                   WHERE later.member_id = c.member_id AND later.insured_id = c.insured_id
                     AND later.valid_from <= c.valid_to + 1
@@ -182,7 +192,10 @@ ON CONFLICT DO NOTHING;
 INSERT INTO guardianship_automaticguardian (subject_id, guardian_id, computed_on)
 SELECT subject_id, guardian_id, %(today)s FROM guardian_now
 ON CONFLICT (subject_id) DO UPDATE SET guardian_id = EXCLUDED.guardian_id, computed_on = EXCLUDED.computed_on;
-"""
+""".format(
+    not_suspended_old=_NOT_SUSPENDED.format(alias="old"),
+    not_suspended_g=_NOT_SUSPENDED.format(alias="g"),
+)
 
 _MARK_APPLIED = """
 UPDATE guardianship_insuranceevent e SET applied_at = now() FROM applying a
@@ -264,24 +277,50 @@ SELECT subject_id FROM guardianship_automaticguardian g JOIN accounts_person p O
 WHERE g.guardian_id IS NOT NULL AND p.birth_date + interval '18 years' <= %(today)s
 """
 
-_TURNING_ADULT = """
+# A month before the 18th birthday, everyone with access to the child is told that it ends:
+# the automatic guardian (unless they suspended that link) and the holders of live child grants
+# whose surname names them (policy.surnames_match, in Python: a grant whose PESEL belongs to
+# someone of another surname gives no access, so its "grantee" must not learn of the child).
+_TURNING_ADULT_WINDOW = """p.birth_date + interval '18 years' - interval '1 month' <= %(today)s
+  AND p.birth_date + interval '18 years' > %(today)s"""
+
+_TURNING_ADULT_GUARDIANS = f"""
 INSERT INTO guardianship_accessnotice (recipient_id, subject_id, kind, effective_on, created_at, outcome)
-SELECT DISTINCT recipient_id, subject_id, 'turning_adult', (birth_date + interval '18 years')::date, now(), ''
-FROM (
-    SELECT g.guardian_id AS recipient_id, p.id AS subject_id, p.birth_date
-    FROM guardianship_automaticguardian g JOIN accounts_person p ON p.id = g.subject_id
-    WHERE g.guardian_id IS NOT NULL
-    UNION ALL
-    SELECT grantee.id, p.id, p.birth_date
-    FROM guardianship_accessgrant a
-    JOIN accounts_person p ON p.id = a.subject_id
-    JOIN accounts_person grantee ON grantee.pesel = a.grantee_pesel
-    WHERE a.kind = 'child' AND a.revoked_at IS NULL
-) holders
-WHERE birth_date + interval '18 years' - interval '1 month' <= %(today)s
-  AND birth_date + interval '18 years' > %(today)s
+SELECT g.guardian_id, g.subject_id, 'turning_adult', (p.birth_date + interval '18 years')::date, now(), ''
+FROM guardianship_automaticguardian g JOIN accounts_person p ON p.id = g.subject_id
+WHERE g.guardian_id IS NOT NULL AND {_NOT_SUSPENDED.format(alias="g")} AND {_TURNING_ADULT_WINDOW}
 ON CONFLICT DO NOTHING
 """
+
+_TURNING_ADULT_GRANT_HOLDERS = f"""
+SELECT DISTINCT grantee.id, p.id, (p.birth_date + interval '18 years')::date, a.grantee_surname, grantee.surname
+FROM guardianship_accessgrant a
+JOIN accounts_person p ON p.id = a.subject_id
+JOIN accounts_person grantee ON grantee.pesel = a.grantee_pesel
+WHERE a.kind = 'child' AND a.revoked_at IS NULL
+  AND (a.valid_until IS NULL OR a.valid_until > %(today)s) AND {_TURNING_ADULT_WINDOW}
+"""
+
+_NOTICES_FROM_ARRAYS = """
+INSERT INTO guardianship_accessnotice (recipient_id, subject_id, kind, effective_on, created_at, outcome)
+SELECT recipient_id, subject_id, %(kind)s, effective_on, now(), ''
+FROM unnest(%(recipients)s::bigint[], %(subjects)s::bigint[], %(days)s::date[])
+     AS n(recipient_id, subject_id, effective_on)
+ON CONFLICT DO NOTHING
+"""
+
+
+def _turning_adult(cursor, today: date) -> None:
+    cursor.execute(_TURNING_ADULT_GUARDIANS, {"today": today})
+    cursor.execute(_TURNING_ADULT_GRANT_HOLDERS, {"today": today})
+    holders = [row[:3] for row in cursor.fetchall() if policy.surnames_match(row[3], row[4])]
+    if holders:
+        # One statement with arrays (pghistory's context injection does not take executemany).
+        recipients, subjects, days = (list(column) for column in zip(*holders, strict=True))
+        cursor.execute(
+            _NOTICES_FROM_ARRAYS,
+            {"kind": "turning_adult", "recipients": recipients, "subjects": subjects, "days": days},
+        )
 
 
 def guardianship_daily(*, today: date) -> None:
@@ -290,7 +329,7 @@ def guardianship_daily(*, today: date) -> None:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [APPLY_LOCK])
         cursor.execute(_DUE_TODAY, {"today": today})
         _recompute(cursor, today)
-        _run(cursor, _TURNING_ADULT, {"today": today})
+        _turning_adult(cursor, today)
         enqueue_on_commit(tasks.send_access_notices)
 
 

@@ -282,3 +282,88 @@ def test_an_ingest_sends_the_notices_only_after_commit(
         callback()  # the task is published (here: run eagerly) after the commit
     assert [m.to for m in mailoutbox] == [[parent.email]]
     assert AccessNotice.objects.filter(recipient=parent.person, kind="gained", sent_at__isnull=False).exists()
+
+
+# --- only people with access are told ----------------------------------------------------------
+
+
+def turning_18_next_month(day: date):
+    birthday = add_months(day, 1)
+    return make_person(born=birthday.replace(year=birthday.year - 18), first_name="Ola", surname="Kowalska")
+
+
+def report_not_my_child(user, child) -> None:
+    from guardianship import policy
+
+    services.not_my_child_report(user=user, subject_access=policy.SubjectAccess(child, policy.access_for(user, child)))
+    assert not policy.access_for(user, child).can_read
+
+
+def test_a_grant_whose_surname_names_someone_else_tells_that_person_nothing(parent, mailoutbox):
+    """A grant typed for a PESEL whose owner has another surname gives no access (policy), so
+    its PESEL's owner must not learn the child's name and birthday from the 18th-birthday mail."""
+    from conftest import make_user
+    from guardianship import policy
+    from guardianship.models import AccessGrant
+
+    day = timezone.localdate().replace(day=15)
+    teen = turning_18_next_month(day)
+    insure(parent.person, teen)
+    stranger = make_user(person=make_person(born=date(1970, 1, 1), first_name="Ewa", surname="Wiśniewska"))
+    AccessGrant.objects.create(
+        kind="child", source="guardian", subject=teen, grantee_pesel=stranger.person.pesel,
+        grantee_surname="Kowalska", legal_guardian_confirmed=True, granted_by=parent, valid_until=date(2099, 1, 1),
+    )  # fmt: skip
+    assert not policy.access_for(stranger, teen, on=day).can_read
+    flush(mailoutbox)
+
+    sync.guardianship_daily(today=day)
+    services.access_notices_send()
+
+    assert not AccessNotice.objects.filter(recipient=stranger.person).exists()
+    assert [m.to for m in mailoutbox] == [[parent.email]]  # the insuring parent is still told
+
+
+def test_a_grant_whose_surname_differs_only_in_case_and_spaces_is_told(parent, granted_guardian, mailoutbox):
+    day = timezone.localdate().replace(day=15)
+    teen = turning_18_next_month(day)
+    insure(parent.person, teen)
+    grant = make_grant(teen, granted_guardian.person, by=parent)
+    grant.grantee_surname = f"  {granted_guardian.person.surname.upper()} "
+    grant.save(update_fields=["grantee_surname"])
+    flush(mailoutbox)
+
+    sync.guardianship_daily(today=day)
+
+    assert AccessNotice.objects.filter(recipient=granted_guardian.person, kind="turning_adult").exists()
+
+
+def test_a_parent_who_said_not_my_child_is_not_told_of_that_childs_18th_birthday(parent, mailoutbox):
+    day = timezone.localdate().replace(day=15)
+    teen = turning_18_next_month(day)
+    insure(parent.person, teen)
+    report_not_my_child(parent, teen)
+    flush(mailoutbox)
+
+    sync.guardianship_daily(today=day)
+    services.access_notices_send()
+
+    assert not AccessNotice.objects.filter(recipient=parent.person, subject=teen, kind="turning_adult").exists()
+    assert [m.to for m in mailoutbox] == []
+
+
+def test_a_suspended_link_gets_no_ending_or_lost_notice_when_zus_corrects_it(parent, insured_child, mailoutbox):
+    """ZUS correcting the registration the parent reported (a deregistration, dated ahead or
+    today) changes nothing the parent could see: no 'ending' and no 'lost' notice about the child."""
+    report_not_my_child(parent, insured_child)
+    flush(mailoutbox)
+
+    deregister(parent.person, insured_child, valid_to=timezone.localdate() + timedelta(days=20),
+               reported_on=timezone.localdate())  # fmt: skip
+    deregister(parent.person, insured_child, valid_to=timezone.localdate() - timedelta(days=1))
+    services.access_notices_send()
+
+    assert not AccessNotice.objects.filter(recipient=parent.person, subject=insured_child).exclude(
+        kind="gained"  # from the registration, before the report
+    ).exists()
+    assert mailoutbox == []
