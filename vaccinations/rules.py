@@ -35,11 +35,16 @@ Conventions decided here (DESIGN.md is silent):
 - Two fields beyond the agreed interface, both with defaults: `programme` (the version the
   judgement applied; the message needs its ages and intervals) and `recorded_dose` (for
   OPEN_VISIT: the number of the dose whose visit is open, for the message).
-- `booking_window` is `eligibility` with no appointment, judged on `today`.
+- `booking_window` is `eligibility` with no appointment, judged on `today` (the reminders).
+- `booking_stretches` / `booking_outlook` look past today's programme: the days from today on
+  are cut where a version starts or ends, each stretch is judged on its first day, and its
+  window clipped to the stretch; the slot list filters by the union of those windows and the
+  pages explain the first open one. So a version published for a later date (ages 9 to 15 from
+  next month) opens the list at once for the children it admits, with no code.
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from enum import StrEnum
 
@@ -351,6 +356,96 @@ def _next_dose(
             False, Reason.NEXT_WINDOW_PASSED, number, None, closes, programme=programme
         )
     return Eligibility(True, Reason.NEXT_DOSE, number, opens, closes, programme=programme)
+
+
+@dataclass(frozen=True)
+class Stretch:
+    """Days from `first_day` through `last_day` (None: open-ended) on which the same programme
+    version applies, and the verdict for booking on `first_day`."""
+
+    first_day: date
+    last_day: date | None
+    verdict: Eligibility
+
+    def bookable_days(self) -> tuple[date, date | None] | None:
+        """The days of this stretch on which a slot may be booked, or None."""
+        if self.verdict.reason not in WINDOW_REASONS:
+            return None
+        first = max(self.first_day, self.verdict.opens_on or self.first_day)
+        ends = [day for day in (self.last_day, self.verdict.closes_on) if day is not None]
+        last = min(ends) if ends else None
+        return None if last is not None and last < first else (first, last)
+
+
+# The verdicts that leave some day to book, now or later; the others offer no slot.
+WINDOW_REASONS = frozenset(
+    {Reason.FIRST_DOSE, Reason.NEXT_DOSE, Reason.TOO_YOUNG, Reason.NEXT_TOO_EARLY}
+)
+
+
+def booking_stretches(
+    *,
+    vaccine_code: str,
+    birth_date: date,
+    doses: Sequence[RecordedDose],
+    appointment: BookedAppointment | None,
+    programmes: Sequence[Programme],
+    today: date,
+) -> list[Stretch]:
+    """The verdicts for booking on any day from `today` on, one per stretch of days between
+    programme changes (a version starting or ending later). Eligibility is judged on the slot's
+    day, and a programme published for a later date may admit a child that today's refuses (or
+    the reverse): within one stretch only the child's age and intervals change the verdict, and
+    the stretch's verdict carries them as its window."""
+    changes = {today}
+    for programme in programmes:
+        if programme.vaccine_code != vaccine_code:
+            continue
+        changes.add(programme.effective_from)
+        if programme.effective_to is not None:
+            changes.add(programme.effective_to + timedelta(days=1))
+    starts = sorted(day for day in changes if day >= today)
+    ends = [start - timedelta(days=1) for start in starts[1:]] + [None]
+    stretches = []
+    for start, end in zip(starts, ends, strict=True):
+        verdict = eligibility(
+            vaccine_code=vaccine_code, birth_date=birth_date, doses=doses,
+            appointment=appointment, programmes=programmes, on=start,
+        )  # fmt: skip
+        stretches.append(Stretch(first_day=start, last_day=end, verdict=verdict))
+    return stretches
+
+
+@dataclass(frozen=True)
+class Outlook:
+    """What booking holds for the child from today on, over every programme version."""
+
+    step: Eligibility  # what the pages say: the first stretch with a day to book, else today's
+    days: tuple[tuple[date, date | None], ...]  # the day ranges on which a slot may be booked
+
+
+def booking_outlook(
+    *,
+    vaccine_code: str,
+    birth_date: date,
+    doses: Sequence[RecordedDose],
+    appointment: BookedAppointment | None,
+    programmes: Sequence[Programme],
+    today: date,
+) -> Outlook:
+    """booking_stretches, summed up for the slot list and the Szczepienia page."""
+    stretches = booking_stretches(
+        vaccine_code=vaccine_code, birth_date=birth_date, doses=doses, appointment=appointment,
+        programmes=programmes, today=today,
+    )  # fmt: skip
+    open_stretches = [(s, days) for s in stretches if (days := s.bookable_days()) is not None]
+    if not open_stretches:
+        return Outlook(step=stretches[0].verdict, days=())
+    days = tuple(d for _, d in open_stretches)
+    step = open_stretches[0][0].verdict
+    if len(days) > 1:  # later versions extend the window: say up to where the list goes
+        step = replace(step, closes_on=days[-1][1])
+    return Outlook(step=step, days=days)
 
 
 def booking_window(

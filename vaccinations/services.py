@@ -8,6 +8,8 @@ rule on the slot's date, insert. Two partial unique constraints back it up. A lo
 within LOCK_TIMEOUT becomes "busy, try again", never a 500.
 """
 
+import functools
+import operator
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -68,7 +70,8 @@ class VaccinationState:
     vaccine: Vaccine
     doses: list[Immunization]
     appointment: Appointment | None
-    next_step: rules.Eligibility  # judged today, ignoring the appointment
+    next_step: rules.Eligibility  # from today on, ignoring the appointment (rules.Outlook.step)
+    offers_slots: bool  # some day from today on on which a slot may be booked
 
     @property
     def open_visit(self) -> Immunization | None:
@@ -80,17 +83,20 @@ class VaccinationState:
 
 def vaccination_state(*, child: Person, vaccine: Vaccine, today: date) -> VaccinationState:
     doses = doses_of(child, vaccine)
+    outlook = rules.booking_outlook(
+        vaccine_code=vaccine.code,
+        birth_date=child.birth_date,
+        doses=[d.as_rule() for d in doses],
+        appointment=None,
+        programmes=programmes_of(vaccine),
+        today=today,
+    )
     return VaccinationState(
         vaccine=vaccine,
         doses=doses,
         appointment=active_appointment(child, vaccine),
-        next_step=rules.booking_window(
-            vaccine_code=vaccine.code,
-            birth_date=child.birth_date,
-            doses=[d.as_rule() for d in doses],
-            programmes=programmes_of(vaccine),
-            today=today,
-        ),
+        next_step=outlook.step,
+        offers_slots=bool(outlook.days),
     )
 
 
@@ -165,20 +171,6 @@ def _judge(
     )
 
 
-# The next-step reasons that carry a booking window (now or later); others offer no slot.
-_WINDOW_REASONS = {
-    rules.Reason.FIRST_DOSE,
-    rules.Reason.NEXT_DOSE,
-    rules.Reason.TOO_YOUNG,
-    rules.Reason.NEXT_TOO_EARLY,
-}
-
-
-def offers_booking(step: rules.Eligibility) -> bool:
-    """Whether a verdict leaves some slot to book, now or from a later day. An open visit, two
-    doses done or the age limit passed offer none: the FAQ's first problem must not look like a
-    dose on offer."""
-    return step.reason in _WINDOW_REASONS
 
 
 def open_slots(*, vaccine: Vaccine, now: datetime):
@@ -201,26 +193,33 @@ def bookable_slots(
     ignore_appointment: bool = False,
 ):
     """(slots, step): the slots this child may take, soonest first, as a queryset (the view
-    paginates it), and the rule's verdict for today that bounds them.
+    paginates it), and the verdict the page explains them with.
 
-    Eligibility depends only on the slot's day, inside the window the rule gives: the window
-    becomes a date filter in SQL. A programme change inside the window is the one case the
-    filter cannot see; the confirm step judges the slot's own day again (judge_slot), so such
-    a slot is refused with its reason rather than booked.
+    Eligibility depends only on the slot's day: for each stretch of days under one programme
+    version the rule gives a window (rules.booking_outlook), and the windows become a date
+    filter in SQL. The confirm step still judges the slot's own day (judge_slot).
     """
-    today = timezone.localdate(now)
     facts = rule_facts(child, vaccine)
-    step = _judge(child, vaccine, today, facts, with_appointment=not ignore_appointment)
-    if not offers_booking(step):
-        return Slot.objects.none(), step
-    slots = open_slots(vaccine=vaccine, now=now)
-    if step.opens_on:
-        slots = slots.filter(starts_at__date__gte=step.opens_on)
-    if step.closes_on:
-        slots = slots.filter(starts_at__date__lte=step.closes_on)
+    outlook = rules.booking_outlook(
+        vaccine_code=vaccine.code, birth_date=child.birth_date, doses=facts.doses,
+        appointment=None if ignore_appointment else facts.appointment,
+        programmes=programmes_of(vaccine), today=timezone.localdate(now),
+    )  # fmt: skip
+    if not outlook.days:
+        return Slot.objects.none(), outlook.step
+    slots = open_slots(vaccine=vaccine, now=now).filter(_on_days(outlook.days))
     if city:
         slots = slots.filter(clinic__city__iexact=city)
-    return slots, step
+    return slots, outlook.step
+
+
+def _on_days(days: tuple[tuple[date, date | None], ...]) -> Q:
+    """Slots whose local day falls in one of the ranges (the last one may be open-ended)."""
+    ranges = [
+        Q(starts_at__date__gte=first) & (Q(starts_at__date__lte=last) if last else Q())
+        for first, last in days
+    ]
+    return functools.reduce(operator.or_, ranges)
 
 
 def judge_slot(

@@ -51,7 +51,7 @@ def overview(request: HttpRequest) -> HttpResponse:
             "states": states,
             "can_book": subject.access.level >= Level.WRITE,
             # The booking entry only where some vaccine has a slot to offer this child.
-            "offers_booking": any(services.offers_booking(s.next_step) for s in states),
+            "offers_booking": any(state.offers_slots for state in states),
             "today": today,
         },
     )

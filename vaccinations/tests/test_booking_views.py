@@ -214,6 +214,31 @@ def test_the_booking_entry_shows_only_when_a_slot_can_be_offered(client, parent,
     assert (f'href="{BOOK}"' in client.get(OVERVIEW).content.decode()) is offered
 
 
+def test_a_programme_published_for_a_later_date_opens_its_slots_at_once(client, parent, clinic):
+    """Today's programme ends at 14; a version for ages 9 to 15 starts in ten days (an admin
+    edit, no code). A child of 14 and a month is refused today, and the list already offers the
+    terms from the new version's first day, as the confirm step (the slot's own day) agrees."""
+    from conftest import hpv9, insure
+    from vaccinations.models import Programme
+
+    today = timezone.localdate()
+    Programme.objects.create(
+        vaccine=hpv9(), name="Program od 9 do 15 lat", effective_from=today + timedelta(days=10),
+        first_dose_min_age=9, first_dose_max_age=15, doses=2, min_interval_months=6,
+        max_interval_months=12, later_doses_after_max_age=True,
+    )  # fmt: skip
+    child = make_person(born=years_ago(14, months=1), first_name="Kuba", sex="M")
+    insure(parent.person, child)
+    too_soon = make_slot(clinic, days_ahead=5)
+    slot = make_slot(clinic, days_ahead=20)
+    open_child_account(client, parent, child)
+
+    assert [row["slot"] for row in client.get(SLOTS).context["rows"]] == [slot]
+    assert client.get(confirm_url(slot)).context["verdict"].eligible
+    assert not client.get(confirm_url(too_soon)).context["verdict"].eligible
+    assert f'href="{BOOK}"' in client.get(OVERVIEW).content.decode()
+
+
 def test_a_child_too_young_today_is_offered_booking_from_the_birthday(client, parent, clinic):
     from conftest import insure
 

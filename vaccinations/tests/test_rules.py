@@ -21,6 +21,7 @@ from vaccinations.rules import (
     Programme,
     Reason,
     RecordedDose,
+    booking_outlook,
     booking_window,
     eligibility,
     programme_in_force,
@@ -555,3 +556,72 @@ def test_booking_window_is_the_judgement_of_today_without_an_appointment(born, t
     assert page == judge(born, today, doses=doses)
     if page.reason in (Reason.TOO_YOUNG, Reason.NEXT_TOO_EARLY):
         assert page.opens_on is not None and today < page.opens_on
+
+
+# --- looking past today's programme (booking_outlook) -------------------------------------------
+
+
+@st.composite
+def programme_versions(draw) -> list[Programme]:
+    """One to three versions of HPV9, with other ages, counts and dates, possibly ending."""
+    versions = []
+    for _ in range(draw(st.integers(1, 3))):
+        start = draw(st.dates(min_value=date(2024, 1, 1), max_value=date(2030, 12, 31)))
+        end = draw(st.none() | st.dates(min_value=start, max_value=date(2032, 12, 31)))
+        low = draw(st.integers(8, 12))
+        versions.append(Programme(
+            "HPV9", start, end, low, draw(st.integers(low + 1, 16)), draw(st.integers(1, 3)),
+            draw(st.integers(1, 6)), draw(st.integers(6, 13)), draw(st.booleans()),
+        ))  # fmt: skip
+    return versions
+
+
+@given(
+    born=births,
+    today=st.dates(min_value=date(2024, 1, 1), max_value=date(2031, 12, 31)),
+    doses=recorded_doses(max_size=2, open_visits=mostly_closed),
+    programmes=programme_versions(),
+    ahead=st.integers(0, 3 * 365),
+)
+def test_the_outlooks_days_are_exactly_the_days_a_slot_may_be_booked(born, today, doses, programmes, ahead):
+    """The slot list's date filter (the outlook's days) holds a day exactly when the rule,
+    judged on that day, lets the child book: whatever versions are published for later."""
+    outlook = booking_outlook(
+        vaccine_code="HPV9", birth_date=born, doses=doses, appointment=None,
+        programmes=programmes, today=today,
+    )  # fmt: skip
+    day = today + timedelta(days=ahead)
+
+    listed = any(first <= day and (last is None or day <= last) for first, last in outlook.days)
+
+    assert listed == judge(born, day, doses=doses, programmes=programmes).eligible
+    assert all(first >= today for first, _ in outlook.days)
+
+
+def test_a_version_published_for_next_month_opens_the_list_for_the_children_it_admits():
+    """Today's programme ends at 14; one for ages 9 to 15 starts in ten days. A child of 14 and
+    a month is refused today, and may book from the new version's first day."""
+    today = date(2026, 12, 8)
+    later = Programme("HPV9", date(2026, 12, 18), None, 9, 15, 2, 6, 12, True)
+    born = date(2012, 11, 1)
+
+    outlook = booking_outlook(
+        vaccine_code="HPV9", birth_date=born, doses=[], appointment=None,
+        programmes=[HPV, later], today=today,
+    )  # fmt: skip
+
+    assert judge(born, today, programmes=[HPV, later]).reason == Reason.TOO_OLD
+    assert outlook.days == ((date(2026, 12, 18), date(2027, 10, 31)),)
+    assert (outlook.step.reason, outlook.step.opens_on) == (Reason.FIRST_DOSE, date(2026, 12, 18))
+
+
+def test_with_one_programme_the_outlook_is_todays_window():
+    today = date(2025, 6, 10)
+    born = date(2016, 7, 1)  # 9 in three weeks
+
+    outlook = booking_outlook(
+        vaccine_code="HPV9", birth_date=born, doses=[], appointment=None, programmes=[HPV], today=today
+    )
+
+    assert outlook.step == judge(born, today)
+    assert outlook.days == ((date(2025, 7, 1), date(2030, 6, 30)),)
