@@ -265,6 +265,10 @@ class AccessLogEntry(models.Model):
         SUPPORT_GRANT = "support_grant", _("ikp-pomoc: added a guardian after checking documents")
         SUPPORT_NOT_MY_CHILD = "support_not_my_child", _("ikp-pomoc: handled a 'not my child' report")
         SUPPORT_SEARCH = "support_search", _("ikp-pomoc: searched requests by PESEL")
+        SUPPORT_VIEW_FEED_LINE = (
+            "support_view_feed_line",
+            _("ikp-pomoc: read data received from another system to correct it"),
+        )
 
     id = models.BigAutoField(primary_key=True)
     at = models.DateTimeField(auto_now_add=True, db_index=True)

@@ -4,9 +4,13 @@ One table says what each actor gets: the insuring parent, a granted guardian, a 
 the other parent without access, a stranger, a child of 16, an adult former child, support
 without and with the request assigned, clinic staff of the clinic and of another clinic, and
 anonymous. Any URL pattern with an id and no row fails `test_every_subject_scoped_url_has_a_row`,
-so a page added later cannot skip the policy unnoticed. A refusal writes no access-log row.
+so a page added later cannot skip the policy unnoticed. A refusal writes no access-log row; an
+allowed request to a page that shows (or changes) a person's data writes one on that person, by
+the actor (LOGGED). Every row is either there or in NOT_PERSON_DATA, with the reason, so a row
+added later must say which (`test_every_row_says_whether_it_logs`).
 """
 
+import json
 import re
 from datetime import date
 
@@ -139,6 +143,43 @@ MATRIX = [
     ("clinic_record_dose", "get", "/obsluga/przychodnia/{clinic}/szczepienie/", _clinic_row()),
 ]  # fmt: skip
 
+# Rows whose allowed cells show or change a person's data: each such request writes an access-log
+# row by the actor on each person named here ("self": the actor's own person, the acting account).
+LOGGED = {
+    "guardians": ("child",), "guardians_add": ("child",), "switch_to": ("child",), "guardian_revoke": ("child",),
+    "not_my_child_report": ("child",), "teen_guardians": ("teen",), "teen_guardians_add": ("teen",),
+    "teen_switch_to": ("teen",), "adult_guardians": ("adult",),
+    "appointment": ("child",), "appointment_cancel_page": ("child",), "appointment_cancel": ("child",),
+    "teen_appointment_cancel": ("teen",),
+    "document": ("child",), "document_pdf": ("child",), "teen_document": ("teen",), "adult_document_pdf": ("adult",),
+    "ticket": ("self",), "ticket_attachment": ("self",), "authorisation_revoke": ("self",),
+    "book_confirm": ("self",),  # the acting account's vaccination verdict for the term
+    "desk_person": ("child",), "desk_resync": ("child",), "desk_attachment": ("child",),
+    "quarantined_line": ("child", "parent"),  # the raw line names both PESELs
+    "clinic_visits": ("child",), "clinic_visit_close": ("child",),
+}
+# Allowed cells of LOGGED rows that open nothing of anyone's: (row, actor) -> why.
+NOT_LOGGED_CELLS = {
+    ("teen_switch_to", "child_16"): "switching to one's own account is switching back: it only redirects",
+}
+# Rows whose allowed cells show no person's data, and why.
+NOT_PERSON_DATA = {
+    "not_my_child": "the form names the child, as the children's list does; the report (its POST) is logged",
+    "adult_switch_to": "only the adult themself may: switching to one's own account only redirects",
+    "ticket_reply": "adds a message to one's own request and redirects: nothing is read",
+    "ticket_reopen": "reopens one's own request and redirects: nothing is read",
+    "desk_ticket": "triage data only (category, status, description, diagnosis codes); the person is on desk_person",
+    "desk_assign": "moves the ticket between staff; no person's data is read",
+    "desk_reply": "a message on the ticket; no person's data is read",
+    "desk_note": "an internal note on the ticket; no person's data is read",
+    "desk_status": "the ticket's status; no person's data is read",
+    "desk_grant": "the empty form; the guardian granted by its POST is logged by the service",
+    "desk_not_my_child": "the matrix's ticket is not a 'not my child' report: refused with a message, nothing changes",
+    "clinic_slots": "slots say 'booked' and the dose, never for whom",
+    "clinic_slot_withdraw": "the term is free: no child's booking is touched",
+    "clinic_record_dose": "the empty form; the child is named in its POST, which the service logs",
+}  # fmt: skip
+
 # POST bodies that make the request valid for whoever may send it (a refusal must not depend on them).
 POST_DATA = {
     "ticket_reply": {"body": "Dziękuję, czekam na odpowiedź."},
@@ -193,8 +234,12 @@ def world(db, tmp_path, parent, granted_guardian, other_parent, stranger, child_
     desk_ticket = ticket_open(category="child_access", description="Proszę o pomoc", requester=parent, person=child,
                               files=(NewFile("akt.pdf", "application/pdf", b"%PDF-1.4 akt"),))
     ticket_assign(ticket=desk_ticket, by=support_assigned, to=support_assigned)
-    broken = tmp_path / "zus-matrix.jsonl"
-    broken.write_text('{"event_id": "broken"\n', encoding="utf-8")
+    broken = tmp_path / "zus-matrix.jsonl"  # a registration of the child set aside for a wrong date
+    broken.write_text(json.dumps({
+        "event_id": "broken", "type": "family_member_registered", "insured_pesel": parent.person.pesel,
+        "insured_first_name": "Anna", "insured_surname": "Kowalska", "member_pesel": child.pesel,
+        "member_first_name": "Zosia", "member_surname": "Kowalska", "valid_from": "2025-02-30", "reported_on": "2025-03-03",
+    }) + "\n", encoding="utf-8")
     ingest_file("zus-insurance", broken)
     return {
         "users": {
@@ -210,6 +255,7 @@ def world(db, tmp_path, parent, granted_guardian, other_parent, stranger, child_
                 "authorisation": authorisation.public_id, "desk_ticket": desk_ticket.public_id, "desk_attachment": desk_ticket.attachments.get().public_id,
                 "line": QuarantinedLine.objects.get().public_id, "clinic": clinic.public_id,
                 "free_slot": free_slot.public_id, "open_dose": open_dose.public_id},
+        "people": {"child": child, "teen": child_16.person, "adult": adult.person, "parent": parent.person},
         "new_guardian": make_person(born=date(1960, 6, 6), first_name="Jerzy", surname="Nowy", sex="M"),
     }  # fmt: skip
 
@@ -243,13 +289,27 @@ def test_matrix_cell(client, world, name, actor):
     if name.endswith("_add"):
         new = world["new_guardian"]
         data = {"surname": new.surname, "pesel": new.pesel, "legal_guardian_confirmed": "on"}
-    log_before = AccessLogEntry.objects.count()
+    last_log = AccessLogEntry.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
 
     response = client.post(url, data) if method == "post" else client.get(url)
 
     assert _outcome(response) == expected[actor], f"{method.upper()} {name} as {actor}"
+    written = AccessLogEntry.objects.filter(pk__gt=last_log)
     if expected[actor] != OK:
-        assert AccessLogEntry.objects.count() == log_before  # a refusal reads and writes nothing
+        assert not written.exists()  # a refusal reads and writes nothing
+    elif name in LOGGED and (name, actor) not in NOT_LOGGED_CELLS:
+        people = world["people"] | {"self": user.person}
+        logged = set(written.filter(actor=user).values_list("subject", flat=True))
+        missing = [key for key in LOGGED[name] if people[key].pk not in logged]
+        assert not missing, f"{method.upper()} {name} as {actor} shows data of {missing} but logged no read"
+
+
+def test_every_row_says_whether_it_logs():
+    names = [name for name, _, _, _ in MATRIX]
+    assert not set(LOGGED) & set(NOT_PERSON_DATA)
+    assert sorted(set(LOGGED) | set(NOT_PERSON_DATA)) == sorted(names), "a row in neither LOGGED nor NOT_PERSON_DATA"
+    for name, actor in NOT_LOGGED_CELLS:
+        assert name in LOGGED and next(row for row in MATRIX if row[0] == name)[3][actor] == OK
 
 
 def test_every_subject_scoped_url_has_a_row():

@@ -185,11 +185,19 @@ def _slot_or_404(public_id) -> Slot:
 def _confirm_page(request, subject, slot, replacing, *, refusal=None, status=200) -> HttpResponse:
     """The confirm step; after a refusal, the refusal's reason instead of the form. The rule is
     not judged again for a refusal page: the service's verdict (when the rule refused) gives the
-    dose; a term taken or gone shows none, as nothing was booked."""
+    dose; a term taken or gone shows none, as nothing was booked.
+
+    Either page shows the child's vaccination data (the verdict: dose and window, an open visit
+    and its clinic; the appointment being replaced), so each writes one access-log row naming
+    the slot. On a refused POST that row is the one statement the page adds after the service:
+    nothing more is read. A successful booking never comes here (the service logs it)."""
     verdict = (
         refusal.eligibility
         if refusal is not None
         else services.judge_slot(child=subject.subject, slot=slot, ignore=replacing)
+    )
+    log_access(
+        request, subject, AccessLogEntry.Action.VIEW_VACCINATIONS, target=str(slot.public_id)
     )
     context = {
         "person": subject.subject,

@@ -16,7 +16,7 @@ from accounts.rules import build_pesel
 from conftest import insure, make_person
 from feeds.models import FeedFile, QuarantinedLine
 from feeds.runner import ingest_file
-from guardianship.models import Coverage, InsuranceEvent
+from guardianship.models import AccessLogEntry, Coverage, InsuranceEvent
 
 MONITOR = "/obsluga/synchronizacja/"
 LOGIN = "/konto/login/"
@@ -450,3 +450,86 @@ def test_running_a_resolved_line_again_changes_nothing(support_client, quarantin
     assert (quarantined.resolved_at, quarantined.resolved_by) == (resolved_at, admin_user)
     assert not InsuranceEvent.objects.exists()
     assert FeedFile.objects.count() == 1
+
+
+# --- reading a line that names known people is logged on them -----------------------------------
+
+
+def feed_line_rows(person) -> list[tuple]:
+    return list(
+        AccessLogEntry.objects.filter(subject=person, action=AccessLogEntry.Action.SUPPORT_VIEW_FEED_LINE)
+        .order_by("pk")
+        .values_list("actor", "acting_for", "basis", "target")
+    )
+
+
+def set_aside(kind: str, raw: str) -> QuarantinedLine:
+    return QuarantinedLine.objects.create(
+        kind=kind, file_sha256="0" * 64, line_number=1, reason="invalid_field: test", raw=raw
+    )
+
+
+def test_reading_a_line_is_logged_on_each_known_person_it_names(support_client, support_user, parent, insured_child, tmp_path):
+    """A registration of a known child by a known parent, set aside for a wrong date: staff
+    read both PESELs (and the names) to correct it, so both histories show the read."""
+    line = registration("late-1", insured=parent.person.pesel, member=insured_child.pesel, valid_from="2026-02-30")
+    ingest_file("zus-insurance", feed_file(tmp_path, "zus-date.jsonl", [line]))
+    quarantined = QuarantinedLine.objects.get()
+
+    assert support_client.get(line_url(quarantined)).status_code == 200
+    for person in (parent.person, insured_child):
+        assert feed_line_rows(person) == [(support_user.pk, person.pk, "support", str(quarantined.public_id))]
+
+    still_bad = registration("late-1", insured=parent.person.pesel, member="12345678901")
+    assert support_client.post(line_url(quarantined), {"line": still_bad}).status_code == 400
+    for person in (parent.person, insured_child):
+        assert len(feed_line_rows(person)) == 2  # the POST shows the line again: logged again
+
+
+@pytest.mark.parametrize(
+    ("kind", "fields"),
+    [
+        ("zus-insurance", {"type": "own_title_started", "pesel": "{known}", "title": "apprenticeship"}),
+        ("immunization", {"record_id": "r-1", "pesel": "{known}", "vaccine": "HPV9", "dose_number": 3}),
+        ("edm-document", {"document_id": "d-1", "pesel": "{known}", "title": "Wypis", "body": "Rozpoznanie."}),
+        ("zus-sickleave", {"series_number": "ZY 1", "pesel": "{other}", "kind": "child_care",
+                           "cared_person_pesel": "{known}"}),
+    ],
+)  # fmt: skip
+def test_each_kinds_pesel_keys_name_the_people_read(support_client, support_user, parent, insured_child, kind, fields):
+    other = new_pesel(date(1990, 1, 1))  # a valid PESEL of nobody the portal knows
+    raw = json.dumps({key: str(value).format(known=insured_child.pesel, other=other) for key, value in fields.items()})
+    line = set_aside(kind, raw)
+
+    assert support_client.get(line_url(line)).status_code == 200
+
+    assert feed_line_rows(insured_child) == [(support_user.pk, insured_child.pk, "support", str(line.public_id))]
+    assert AccessLogEntry.objects.count() == len(feed_line_rows(insured_child))
+
+
+def test_a_pesel_outside_the_pesel_keys_of_a_json_line_is_not_read_as_a_person(support_client, parent, insured_child):
+    """Only the PESEL-valued keys name the person a line is about; a number in a document's
+    text is the document's content, about its own patient."""
+    unknown = new_pesel(date(1991, 1, 1))
+    line = set_aside("edm-document", json.dumps({"document_id": "d-2", "pesel": unknown, "body": f"Nr {parent.person.pesel}"}))
+
+    assert support_client.get(line_url(line)).status_code == 200
+
+    assert not AccessLogEntry.objects.exists()
+
+
+def test_a_line_that_is_not_json_names_people_by_runs_of_11_digits(support_client, support_user, parent, insured_child):
+    raw = f'{{"pesel": "{insured_child.pesel}", "body": "x{parent.person.pesel}0" '  # cut off: not JSON
+    line = set_aside("edm-document", raw)
+
+    assert support_client.get(line_url(line)).status_code == 200
+
+    assert feed_line_rows(insured_child) == [(support_user.pk, insured_child.pk, "support", str(line.public_id))]
+    assert feed_line_rows(parent.person) == []  # 12 digits: not a PESEL
+
+
+def test_a_line_naming_nobody_known_logs_nothing(support_client, quarantined):
+    assert support_client.get(line_url(quarantined)).status_code == 200
+    assert support_client.post(line_url(quarantined), {"line": "not json"}).status_code == 400
+
+    assert not AccessLogEntry.objects.exists()

@@ -822,6 +822,45 @@ def test_desk_attachments_only_for_the_assignee_of_an_open_ticket(
     assert client.get(url).status_code == 404
 
 
+def test_downloading_an_attachment_is_logged_on_the_person_naming_the_ticket(
+    client, desk_user, other_desk_user, file_ticket, insured_child
+):
+    item = file_ticket.attachments.get()
+    url = desk(file_ticket, f"zalaczniki/{item.public_id}/")
+    take(file_ticket, desk_user)
+    before = list(AccessLogEntry.objects.values_list("pk", flat=True))
+    client.force_login(other_desk_user)
+    assert client.get(url).status_code == 404  # not the assignee: refused, nothing logged
+    client.force_login(desk_user)
+    assert client.get(desk(file_ticket, "zalaczniki/00000000-0000-4000-8000-000000000000/")).status_code == 404
+    assert list(AccessLogEntry.objects.values_list("pk", flat=True)) == before
+
+    assert client.get(url).status_code == 200
+
+    logged = AccessLogEntry.objects.exclude(pk__in=before).get()
+    assert (logged.actor, logged.subject, logged.acting_for, logged.action, logged.basis, logged.target) == (
+        desk_user, insured_child, insured_child, AccessLogEntry.Action.SUPPORT_VIEW_PERSON, "support",
+        file_ticket.number,
+    )  # fmt: skip
+
+
+def test_an_attachment_of_a_ticket_about_nobody_is_the_assignees_and_logs_no_one(
+    client, desk_user, other_desk_user, parent
+):
+    ticket = open_ticket(parent, category=Ticket.Category.LOGIN, files=(accept("skan.png", PNG),))
+    url = desk(ticket, f"zalaczniki/{ticket.attachments.get().public_id}/")
+    take(ticket, desk_user)
+    before = AccessLogEntry.objects.count()
+
+    client.force_login(other_desk_user)
+    assert client.get(url).status_code == 404
+    client.force_login(desk_user)
+    download = client.get(url)
+
+    assert download.status_code == 200 and download.content == PNG
+    assert AccessLogEntry.objects.count() == before  # no person: nobody whose history could list it
+
+
 def test_who_wrote_is_shown_to_the_assignee_only(client, desk_user, other_desk_user, parent):
     """The "From" row names the requester to the assigned staff member only; the thread must
     not name them to everyone else through its entries' authors."""

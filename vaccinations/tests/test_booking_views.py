@@ -5,6 +5,8 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -464,6 +466,57 @@ def test_viewing_the_page_writes_the_access_log(client, parent, insured_child):
     client.get(OVERVIEW)
     entry = AccessLogEntry.objects.filter(action="view_vaccinations").get()
     assert (entry.actor, entry.subject) == (parent, insured_child)
+
+
+def test_the_confirm_page_is_logged_naming_the_slot(client, parent, insured_child, clinic):
+    slot = make_slot(clinic)
+    open_child_account(client, parent, insured_child)
+
+    assert client.get(confirm_url(slot)).status_code == 200
+
+    entry = AccessLogEntry.objects.filter(action="view_vaccinations").get()
+    assert (entry.actor, entry.subject, entry.target) == (parent, insured_child, str(slot.public_id))
+
+
+def test_a_refusal_page_is_logged_with_one_insert_and_no_read_more(client, parent, other_parent, insured_child, clinic, monkeypatch):
+    """The refused POST shows the child's page again: one access-log row, written by one INSERT
+    and nothing else (bench/booking_storm.py measures this POST)."""
+    slot = make_slot(clinic)
+    Appointment.objects.create(child=make_person(born=years_ago(10), first_name="Ktoś"), slot=slot, vaccine=slot.vaccine,
+                               dose_number=1, booked_by=other_parent)  # fmt: skip
+    open_child_account(client, parent, insured_child)
+
+    def refused_post() -> list[str]:
+        with CaptureQueriesContext(connection) as queries:
+            response = client.post(confirm_url(slot), {"request_token": str(uuid.uuid4())})
+        assert response.status_code == 409
+        return [query["sql"] for query in queries.captured_queries]
+
+    logged = refused_post()
+    entry = AccessLogEntry.objects.filter(action="view_vaccinations").get()
+    assert (entry.actor, entry.subject, entry.target) == (parent, insured_child, str(slot.public_id))
+    monkeypatch.setattr("vaccinations.views.log_access", lambda *args, **kwargs: None)
+    unlogged = refused_post()
+    assert len(logged) == len(unlogged) + 1
+    touching_the_log = [sql for sql in logged if "guardianship_accesslogentry" in sql]
+    assert len(touching_the_log) == 1 and 'INSERT INTO "guardianship_accesslogentry"' in touching_the_log[0]
+
+
+def test_a_rule_refusal_is_logged_once_and_a_booking_only_by_the_service(client, parent, insured_child, clinic):
+    open_child_account(client, parent, insured_child)
+    rows = AccessLogEntry.objects.filter(actor=parent, subject=insured_child)
+    first, second = make_slot(clinic, days_ahead=3), make_slot(clinic, days_ahead=4)
+    token = client.get(confirm_url(first)).context["request_token"]
+    before = rows.count()
+
+    assert client.post(confirm_url(first), {"request_token": str(token)}).status_code == 302
+    assert [row.action for row in rows.order_by("pk")[before:]] == ["book_vaccination"]  # not also a view
+
+    refused = client.post(confirm_url(second), {"request_token": str(uuid.uuid4())})
+    assert refused.status_code == 409 and refused.context["refusal"].code == "has_appointment"
+    assert [(row.action, row.target) for row in rows.order_by("pk")[before + 1:]] == [
+        ("view_vaccinations", str(second.public_id))
+    ]
 
 
 def test_the_slot_list_has_a_pinned_query_count(client, parent, insured_child, clinic, django_assert_max_num_queries):
