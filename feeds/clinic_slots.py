@@ -4,13 +4,16 @@ A line is either a published term {"slot_id", "clinic_code", "clinic_name", "cit
 "vaccine", "starts_at" (with a UTC offset), "duration_minutes"} or a withdrawal {"slot_id",
 "withdrawn": true}. msgspec decodes and validates a line in C; storing is set-based SQL from
 the staging table:
-- clinics are upserted by code, named as the latest line of the file names them;
+- clinics are upserted by code, named as the latest line of the file names them, and get the
+  doses the immunization feed recorded under their code while it was unknown;
 - a new slot_id becomes a Slot; a known one with a new clinic, time or duration is moved,
   unless a child is booked on it (quarantined "slot_booked": the clinic must withdraw it, so
   that the parent is told, and publish a new term);
 - a withdrawal sets withdrawn_at; `apply` then cancels the booking on it and queues the
   parent's e-mail (vaccinations.services.cancel_bookings_of_withdrawn) in the same transaction.
 A withdrawal is final: a later line publishing the same slot_id again is set aside.
+A start more than vaccinations.rules.SLOT_HORIZON_MONTHS from today (ahead or back) is set
+aside as a typo; a past start within it is stored, and never offered.
 The feed only touches slots it published (source "feed"), never those of clinic staff.
 """
 
@@ -24,6 +27,7 @@ from django.utils import timezone
 from feeds.kinds import LineProblem
 from feeds.lines import copyable, decode
 from feeds.steps import run_store_steps
+from vaccinations.rules import SLOT_HORIZON_MONTHS, slot_horizon
 
 SLOTS_LOCK = 4_711_002  # pg_advisory_xact_lock key: one clinic-slots store at a time
 
@@ -83,7 +87,7 @@ def staging_columns() -> str:
 
 
 def parse_line(line: bytes, number: int, today: date) -> tuple:
-    return copyable(line, _parse_line(line, number))
+    return copyable(line, _parse_line(line, number, today))
 
 
 def _text(value: str, field: str, *, required: bool = True) -> str:
@@ -95,17 +99,29 @@ def _text(value: str, field: str, *, required: bool = True) -> str:
     return value
 
 
-def _aware(value: str) -> datetime:
+def _aware(value: str, today: date) -> datetime:
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
         raise LineProblem("invalid_field: starts_at is not an ISO 8601 time") from None
     if moment.utcoffset() is None:  # a naive time: which hour it means cannot be known
         raise LineProblem("invalid_field: starts_at has no UTC offset") from None
+    # Judged on the line's own day, before any conversion: near year 1 or 9999 converting to
+    # UTC can leave the years a datetime (and psycopg, reading the column back) can hold.
+    # The offset's few hours do not matter against a horizon of years.
+    earliest, latest = slot_horizon(today)
+    if moment.date() > latest:
+        raise LineProblem(
+            f"invalid_field: starts_at is more than {SLOT_HORIZON_MONTHS} months ahead"
+        )
+    if moment.date() < earliest:
+        raise LineProblem(
+            f"invalid_field: starts_at is more than {SLOT_HORIZON_MONTHS} months in the past"
+        )
     return moment
 
 
-def _parse_line(line: bytes, number: int) -> tuple:
+def _parse_line(line: bytes, number: int, today: date) -> tuple:
     head = decode(_head, line)
     if head.withdrawn:
         return (number, head.slot_id, True, None, None, None, None, None, None, None)
@@ -113,7 +129,7 @@ def _parse_line(line: bytes, number: int) -> tuple:
     return (
         number, slot.slot_id, False, slot.clinic_code, _text(slot.clinic_name, "clinic_name"),
         _text(slot.city, "city"), _text(slot.address, "address", required=False), slot.vaccine,
-        _aware(slot.starts_at), slot.duration_minutes,
+        _aware(slot.starts_at, today), slot.duration_minutes,
     )  # fmt: skip
 
 
@@ -207,15 +223,11 @@ _MOVED_WHILE_BOOKED = _refuse_effective(
     "slot_booked: a child is booked on this term; withdraw it and publish a new one",
 )
 
-# Clinics: one row per code, named as the latest line says. A clinic new to us also gets the
-# doses the immunization feed recorded under its code before it was known.
+# Clinics: one row per code, named as the latest line says.
 _UPSERT_CLINICS = """
 WITH latest AS (
     SELECT DISTINCT ON (clinic_code) line_number, clinic_code, clinic_name, city, address
     FROM clinic_slots_effective ORDER BY clinic_code, line_number DESC
-), new_code AS (
-    SELECT clinic_code FROM latest l
-    WHERE NOT EXISTS (SELECT 1 FROM vaccinations_clinic c WHERE c.code = l.clinic_code)
 ), upserted AS (
     INSERT INTO vaccinations_clinic AS c (public_id, code, name, city, address)
     SELECT gen_random_uuid(), clinic_code, clinic_name, city, address FROM latest
@@ -224,14 +236,21 @@ WITH latest AS (
         SET name = EXCLUDED.name, city = EXCLUDED.city, address = EXCLUDED.address
         WHERE (c.name, c.city, c.address) IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.city, EXCLUDED.address)
     RETURNING c.id, c.code
-), changed AS (
-    INSERT INTO clinic_slots_changed
-    SELECT l.line_number FROM upserted u JOIN latest l ON l.clinic_code = u.code
 )
-UPDATE vaccinations_immunization i SET clinic_id = u.id
-FROM upserted u JOIN new_code n ON n.clinic_code = u.code
-WHERE i.clinic_id IS NULL AND i.clinic_code = u.code
+INSERT INTO clinic_slots_changed
+SELECT l.line_number FROM upserted u JOIN latest l ON l.clinic_code = u.code
 """
+
+
+def _link_doses() -> str:
+    """A clinic this file names gets the doses the immunization feed recorded under its code
+    before the portal knew it: the statement admin runs for a clinic it creates or recodes
+    (vaccinations.services.clinic_link_doses), one definition for both. A separate statement
+    after the upsert, so that it sees the clinics the upsert inserted."""
+    from vaccinations.services import link_doses_sql
+
+    return link_doses_sql("SELECT clinic_code FROM clinic_slots_effective")
+
 
 _INSERT_SLOTS = """
 WITH inserted AS (
@@ -287,7 +306,7 @@ WHERE a.status = 'booked' AND t.withdrawn_at IS NOT NULL
 """
 
 # In this order: the checks on single lines, then those against the stored slots (locked), then
-# the writes; clinics before the slots that name them.
+# the writes; clinics before the slots that name them. store() runs _link_doses() last.
 _STORE_STEPS = (
     _UNKNOWN_VACCINE, _STAFF_SLOT, _PUBLISHED_AFTER_WITHDRAWAL_LINE, _PUBLISHED_OVER_WITHDRAWN_SLOT,
     _UNKNOWN_SLOT, _EFFECTIVE,
@@ -312,7 +331,7 @@ class ClinicSlots:
     ) -> tuple[int, list[tuple[int, str]]]:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SLOTS_LOCK])
         cursor.execute("ANALYZE clinic_slots_staging")
-        accepted, refused = run_store_steps(cursor, "clinic_slots", _STORE_STEPS)
+        accepted, refused = run_store_steps(cursor, "clinic_slots", (*_STORE_STEPS, _link_doses()))
         cursor.execute("DROP TABLE clinic_slots_effective")  # ON COMMIT DROP does not fire in tests
         return accepted, refused
 

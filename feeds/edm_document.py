@@ -105,7 +105,10 @@ def _parse_line(line: bytes, number: int, today: date) -> tuple:
     document = decode(_decoder, line)
     person = valid_pesel(document.pesel, "pesel", today)
     issued_at = issued_moment(document.issued_at)
-    issued_on = issued_at.astimezone(WARSAW).date()
+    try:
+        issued_on = issued_at.astimezone(WARSAW).date()
+    except OverflowError:  # e.g. 9999-12-31T23:00-05:00: past the last year a datetime holds
+        raise LineProblem("invalid_field: issued_at is out of range") from None
     if issued_on > today:
         raise LineProblem("invalid_field: issued_at is in the future")
     if issued_on < person.birth_date:

@@ -22,6 +22,41 @@ from guardianship.models import (
     LinkSuspension,
     OwnTitle,
 )
+from guardianship.policy import log_access
+
+# The access history's label for portal staff ("ikp-pomoc support"): admins are staff too.
+ADMIN_BASIS = "support"
+
+
+class SubjectReadAdmin:
+    """Mixin for an admin whose change page shows one person's medical data (a document, a
+    dose, an appointment, a sick leave): opening that page is a read of the person's data like
+    any other. DESIGN.md: every view that shows data of a subject writes one AccessLogEntry, and
+    the subject sees that log; so a GET that shows the page writes one row on that person, which
+    they see in their access history as portal staff. One definition for every such admin, so
+    that none of them forgets the row or writes it differently.
+
+    Name the Person whose data the page shows (`subject_field`, a foreign key of the model) and
+    the read (`read_action`, an AccessLogEntry.Action). The target is the record's opaque
+    `public_id` where it has one. Nothing is written for a page not shown (an unknown id is a
+    redirect) or for a POST. It goes before the ModelAdmin base in the class's bases:
+    `class ImmunizationAdmin(SubjectReadAdmin, RecordAdmin)`.
+    """
+
+    subject_field: str
+    read_action: str
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        if request.method == "GET" and response.status_code == 200:
+            record = self.get_object(request, object_id)
+            subject = getattr(record, self.subject_field) if record is not None else None
+            if subject is not None:
+                log_access(
+                    request, subject, self.read_action,
+                    target=str(getattr(record, "public_id", "")), basis=ADMIN_BASIS,
+                )  # fmt: skip
+        return response
 
 
 class RecordAdmin(admin.ModelAdmin):

@@ -155,6 +155,11 @@ def turning_adult_notice_on(birth_date: date) -> date:
 
 
 def sync_deadline(reported_on: date) -> date:
+    """The day the portal must have applied an event by. The feed stores any reported_on; one
+    within SYNC_DEADLINE_DAYS of the calendar's end (a typo such as 9999-12-31) gets the last
+    day there is, not an OverflowError on the sync monitor and the "why?" page."""
+    if reported_on > date.max - timedelta(days=SYNC_DEADLINE_DAYS):
+        return date.max
     return reported_on + timedelta(days=SYNC_DEADLINE_DAYS)
 
 

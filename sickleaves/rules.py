@@ -22,7 +22,9 @@ def employer_notice(*, period_from: date, today: date) -> date | None:
     """The last day to tell the employer about the absence, while that is still news: when the
     leave's first day is today or yesterday (days 1 and 2 of the absence). Before the leave
     starts, or from day 3 on, there is no reminder to show (None)."""
+    if period_from > today:
+        # Judged before any day is added: the feed stores any period_from, and one such as
+        # 9999-12-31 has no next day (OverflowError on every page listing the leave).
+        return None
     deadline = period_from + timedelta(days=NOTICE_DAY - 1)
-    if period_from <= today <= deadline:
-        return deadline
-    return None
+    return deadline if today <= deadline else None

@@ -1205,6 +1205,31 @@ def test_a_nul_in_an_echoed_value_does_not_reach_the_reason(kind_name):
     assert_row_or_problem(kind_name, encode({**line, enum_key: "a\x00b"}))
 
 
+# Days and times at the ends of the calendar. A timestamptz PostgreSQL stores may still be one
+# psycopg cannot read back (after year 9999 or before year 1 in UTC), and a conversion to Warsaw
+# time or a day added can overflow in Python: each must end as a LineProblem, never an error.
+CALENDAR_ENDS = [
+    "9999-12-31T23:00:00-05:00", "9999-12-31T23:59:59.999999+14:00", "0001-01-01T00:30:00+05:00",
+    "9999-12-31", "0001-01-01",
+]  # fmt: skip
+DATED_KEYS = {"valid_from", "reported_on", "starts_at", "administered_on", "issued_at", "issued_on", "period_from", "period_to"}
+
+
+@pytest.mark.parametrize("kind_name", sorted(KINDS))
+@pytest.mark.parametrize("value", CALENDAR_ENDS)
+def test_a_day_or_time_at_the_calendars_ends_is_a_row_psycopg_can_read_or_a_line_problem(kind_name, value):
+    line = example_line(kind_name)
+    for key in sorted(DATED_KEYS & set(line)):
+        raw = encode({**line, key: value})
+        assert_row_or_problem(kind_name, raw)
+        try:
+            row = get_kind(kind_name).parse_line(raw, 1, TODAY)
+        except LineProblem:
+            continue
+        for moment in (v for v in row if isinstance(v, datetime)):
+            moment.astimezone(ZoneInfo("UTC")).astimezone(WARSAW)  # raises OverflowError past the ends
+
+
 def _one_bad_line_and_one_good(tmp_path: Path, bad_line: bytes) -> Path:
     good = {**example_line("zus-insurance"), "event_id": "good-1"}
     path = tmp_path / "one-bad.jsonl"

@@ -3,14 +3,28 @@
 Programme versions are the one thing DESIGN.md asks admins to edit: a programme change is a
 new version with its dates, never code. Vaccines and clinics are editable too (clinic staff are
 assigned here). Slots, appointments and doses are records the feeds, clinics and parents write
-through services (which lock, check and notify): shown here, not written by hand.
+through services (which lock, check and notify): shown here, not written by hand. The page of
+an appointment, a dose or a dose reminder shows a child's vaccination data: opening it writes
+an access-log row on the child (SubjectReadAdmin), as the records' and sick leaves' pages do.
+A clinic created or recoded here gets the doses recorded under its code while no clinic had it.
 No PESEL in search_fields (admin search is a GET: the query string would reach access logs).
 """
 
 from django.contrib import admin
+from django.utils.translation import ngettext
 
-from guardianship.admin import RecordAdmin
-from vaccinations.models import Appointment, Clinic, DoseReminder, Immunization, Programme, Slot, Vaccine
+from guardianship.admin import RecordAdmin, SubjectReadAdmin
+from guardianship.models import AccessLogEntry
+from vaccinations import services
+from vaccinations.models import (
+    Appointment,
+    Clinic,
+    DoseReminder,
+    Immunization,
+    Programme,
+    Slot,
+    Vaccine,
+)
 
 
 @admin.register(Vaccine)
@@ -39,6 +53,24 @@ class ClinicAdmin(admin.ModelAdmin):
     search_fields = ["=code", "name", "city"]
     filter_horizontal = ["staff"]
 
+    def save_model(self, request, obj, form, change) -> None:
+        super().save_model(request, obj, form, change)
+        if not change or "code" in form.changed_data:
+            # Doses recorded under this code while no clinic had it join the clinic now, as
+            # the clinic-slots feed does for the clinics it creates: else they are on no
+            # clinic's open-visits page and the child cannot book the next dose.
+            linked = services.clinic_link_doses(clinic=obj)
+            if linked:
+                self.message_user(
+                    request,
+                    ngettext(
+                        "%(count)s dose recorded under code %(code)s is now linked to this clinic.",
+                        "%(count)s doses recorded under code %(code)s are now linked to this clinic.",
+                        linked,
+                    )
+                    % {"count": linked, "code": obj.code},
+                )
+
 
 @admin.register(Slot)
 class SlotAdmin(RecordAdmin):
@@ -50,7 +82,9 @@ class SlotAdmin(RecordAdmin):
 
 
 @admin.register(Appointment)
-class AppointmentAdmin(RecordAdmin):
+class AppointmentAdmin(SubjectReadAdmin, RecordAdmin):
+    subject_field = "child"
+    read_action = AccessLogEntry.Action.VIEW_VACCINATIONS
     list_display = ["public_id", "vaccine", "dose_number", "slot", "status", "cancel_reason", "booked_at"]
     list_filter = ["status", "cancel_reason"]
     search_fields = ["=public_id"]
@@ -58,7 +92,9 @@ class AppointmentAdmin(RecordAdmin):
 
 
 @admin.register(Immunization)
-class ImmunizationAdmin(RecordAdmin):
+class ImmunizationAdmin(SubjectReadAdmin, RecordAdmin):
+    subject_field = "person"
+    read_action = AccessLogEntry.Action.VIEW_VACCINATIONS
     list_display = ["record_id", "vaccine", "dose_number", "administered_on", "clinic_code", "visit_status"]
     list_filter = ["visit_status", "vaccine"]
     search_fields = ["=record_id", "=clinic_code"]
@@ -66,6 +102,9 @@ class ImmunizationAdmin(RecordAdmin):
 
 
 @admin.register(DoseReminder)
-class DoseReminderAdmin(RecordAdmin):
+class DoseReminderAdmin(SubjectReadAdmin, RecordAdmin):
+    # Whose next dose is due when: the child's vaccination state.
+    subject_field = "person"
+    read_action = AccessLogEntry.Action.VIEW_VACCINATIONS
     list_display = ["vaccine", "dose_number", "kind", "window_opens_on", "window_closes_on", "sent_at"]
     list_filter = ["kind", ("sent_at", admin.EmptyFieldListFilter)]

@@ -8,7 +8,7 @@ with the same message, so the form cannot be used to find out who has which PESE
 from datetime import datetime
 
 from django import forms
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Person
@@ -17,6 +17,7 @@ from accounts.validation import pesel_error_message
 from guardianship.forms import PeselInput
 from guardianship.policy import surname_matches
 from vaccinations.models import Vaccine
+from vaccinations.rules import slot_horizon
 
 # type="date" and type="time" submit ISO values whatever the page's language; the Polish
 # d.m.Y is accepted too, for browsers that show a plain text box.
@@ -98,6 +99,18 @@ class SlotPublishForm(forms.Form):
     def clean(self) -> dict:
         data = super().clean()
         day, start = data.get("day"), data.get("start")
+        latest = slot_horizon(timezone.localdate())[1]
+        if day and day > latest:
+            # Checked before the time is made: a day such as 31.12.9999 is a typo, and its
+            # consecutive terms would run past the last year a time can hold.
+            self.add_error(
+                "day",
+                _(
+                    "Enter a date no later than %(day)s: terms are published at most two years ahead."
+                )
+                % {"day": formats.date_format(latest, "DATE_FORMAT")},
+            )
+            return data
         if day and start:
             # The clinic's wall clock: the portal's time zone (Europe/Warsaw).
             data["starts_at"] = timezone.make_aware(datetime.combine(day, start))

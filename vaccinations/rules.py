@@ -467,3 +467,17 @@ def booking_window(
         programmes=programmes,
         on=today,
     )
+
+
+# --- how far from today a term may start ------------------------------------------------------
+
+# A term published further ahead than this is a typo, not a plan ("9999-12-31T23:00-05:00"
+# is year 10000 in UTC, which PostgreSQL stores and psycopg cannot read back: every page that
+# lists the slot would fail). The feed also sets aside a start this far in the past (the year
+# 1 fails the same way); a past start inside the horizon is stored but never offered.
+SLOT_HORIZON_MONTHS = 24
+
+
+def slot_horizon(today: date) -> tuple[date, date]:
+    """(earliest, latest): the days a published term may start on, both inclusive."""
+    return add_months(today, -SLOT_HORIZON_MONTHS), add_months(today, SLOT_HORIZON_MONTHS)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.db import IntegrityError, OperationalError, connection, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, Max, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -476,6 +476,29 @@ def clinics_of(user: User):
     return Clinic.objects.filter(staff=user).order_by("city", "name")
 
 
+def link_doses_sql(codes: str) -> str:
+    """The statement that links doses recorded under a clinic code the portal did not know yet
+    to the clinic that now has that code, for the codes `codes` yields (SQL: a subquery, or a
+    placeholder). The one definition: clinic_link_doses runs it for a clinic saved in admin,
+    the clinic-slots feed for the clinics a file names (feeds/clinic_slots.py). Only unlinked
+    doses are touched (the partial index immunization_unknown_clinic holds them)."""
+    return f"""
+UPDATE {Immunization._meta.db_table} i SET clinic_id = c.id
+FROM {Clinic._meta.db_table} c
+WHERE i.clinic_id IS NULL AND i.clinic_code = c.code AND c.code IN ({codes})
+"""
+
+
+def clinic_link_doses(*, clinic: Clinic) -> int:
+    """Link to `clinic` the doses the immunization feed recorded under its code before the
+    clinic existed (or before it took this code); returns how many. Without the link such a
+    dose is on no clinic's open-visits page and in no reminder, and while its visit is open the
+    child cannot book the next dose. Runs in the caller's transaction (the admin's save)."""
+    with connection.cursor() as cursor:
+        cursor.execute(link_doses_sql("%s"), [clinic.code])
+        return cursor.rowcount
+
+
 def slot_publish(
     *,
     clinic: Clinic,
@@ -487,6 +510,8 @@ def slot_publish(
     """Publish `count` consecutive slots from `starts_at` (one child each)."""
     if starts_at <= timezone.now():
         raise BookingRefused("past", _("A term must start in the future."))
+    if starts_at.date() > rules.slot_horizon(timezone.localdate())[1]:
+        raise BookingRefused("too_far", _("A term can be published at most two years ahead."))
     with transaction.atomic(durable=True):
         return Slot.objects.bulk_create(
             [
@@ -550,7 +575,15 @@ def immunization_record(
         raise BookingRefused("future", _("A dose cannot be recorded with a future date."))
     with transaction.atomic(durable=True):
         _lock_child(child)
-        number = Immunization.objects.filter(person=child, vaccine=vaccine).count() + 1
+        # After the highest number recorded, not after the count: the immunization feed may have
+        # stored a later dose without an earlier one (dose 2 arrived, dose 1's line never did),
+        # and count() + 1 would then repeat a stored number, which one_dose_per_number refuses
+        # on every retry. The child's row lock orders this with the feed (which locks the
+        # people it names); a collision left is a true race, which the view reports as one.
+        highest = Immunization.objects.filter(person=child, vaccine=vaccine).aggregate(
+            highest=Max("dose_number")
+        )["highest"]
+        number = (highest or 0) + 1
         dose = Immunization.objects.create(
             record_id=f"staff-{uuid.uuid4()}",
             person=child,

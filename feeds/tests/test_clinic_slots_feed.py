@@ -6,18 +6,22 @@ from functools import partial
 from io import StringIO
 
 import pytest
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.core import mail
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
+from accounts.rules import add_months
 from conftest import hpv9, make_clinic, make_person, make_slot, record_dose, years_ago
 from feeds.models import FeedFile, QuarantinedLine
 from feeds.runner import ingest_file
 from feeds.tasks import poll_inbox
 from feeds.tests.feed_lines import feed_file, ingest_lines, quarantined
 from vaccinations.models import Appointment, Clinic, Immunization, Slot
+from vaccinations.services import open_slots
 
 KIND = "clinic-slots"
 ingest = partial(ingest_lines, KIND)
@@ -154,6 +158,24 @@ def test_a_new_clinic_gets_the_doses_recorded_under_its_code_before(tmp_path, db
 
     dose.refresh_from_db()
     assert dose.clinic == Clinic.objects.get(code="POZ-NEW-9")
+
+
+
+def test_a_known_clinic_the_file_names_gets_the_doses_still_waiting_under_its_code(tmp_path, db):
+    # A clinic made by hand before its doses were linked (in admin before it linked them).
+    clinic = make_clinic()
+    clinic.code = "POZ-KRK-1"
+    clinic.save(update_fields=["code"])
+    dose = record_dose(make_person(born=years_ago(11)), on=timezone.localdate() - timedelta(days=3))
+    Immunization.objects.filter(pk=dose.pk).update(clinic=None, clinic_code="POZ-KRK-1")
+    other = record_dose(make_person(born=years_ago(12)), on=timezone.localdate() - timedelta(days=3))
+
+    ingest(tmp_path, "a.jsonl", [published("known-1")])
+
+    dose.refresh_from_db()
+    other_clinic = other.clinic
+    other.refresh_from_db()
+    assert (dose.clinic, other.clinic) == (clinic, other_clinic)
 
 
 # --- moving a slot ------------------------------------------------------------------------------
@@ -367,6 +389,44 @@ def test_bad_lines_are_quarantined_with_number_and_reason_and_the_rest_go_in(tmp
         published("bad-vaccine", vaccine="HPV2")
     )
     assert sorted(Slot.objects.values_list("slot_id", flat=True)) == ["good-1", "good-2"]
+
+
+def test_a_start_years_away_is_quarantined_and_the_clinics_pages_still_answer(
+    tmp_path, client, clinic_user, admin_user
+):
+    # Year 10000 in UTC, and year 0 (1 BC): PostgreSQL would store both, psycopg could read
+    # neither back, and every page listing the clinic's slots would answer 500.
+    horizon = (add_months(timezone.localdate(), 24) - timezone.localdate()).days
+    lines = [
+        published("good-1"),
+        published("far-ahead") | {"starts_at": "9999-12-31T23:00:00-05:00"},
+        published("far-back") | {"starts_at": "0001-01-01T00:30:00+05:00"},
+        published("horizon", starts_at=at(horizon)),
+        published("beyond", starts_at=at(horizon + 1)),
+        published("past", starts_at=at(-3)),
+        published("good-2", starts_at=at(8)),
+    ]
+
+    result = ingest(tmp_path, "far.jsonl", lines)
+
+    assert (result.lines, result.accepted, result.quarantined) == (7, 4, 3)
+    assert quarantined() == {
+        2: "invalid_field: starts_at is more than 24 months ahead",
+        3: "invalid_field: starts_at is more than 24 months in the past",
+        5: "invalid_field: starts_at is more than 24 months ahead",
+    }
+    assert sorted(Slot.objects.values_list("slot_id", flat=True)) == ["good-1", "good-2", "horizon", "past"]
+    clinic = Clinic.objects.get(code="POZ-KRK-1")
+    clinic.staff.add(clinic_user)
+    for user, url in [
+        (clinic_user, reverse("clinic:slots", kwargs={"clinic_id": clinic.public_id})),
+        (admin_user, reverse("admin:vaccinations_slot_changelist")),
+    ]:
+        TOTP.activate(user, generate_totp_secret())
+        client.force_login(user)
+        assert client.get(url).status_code == 200
+    # The past term is kept, as clinics send it, and never offered.
+    assert "past" not in [slot.slot_id for slot in open_slots(vaccine=hpv9(), now=timezone.now())]
 
 
 def test_a_too_long_clinic_name_is_refused_by_line_not_by_file(tmp_path, db):

@@ -275,6 +275,20 @@ def test_a_time_late_in_the_evening_abroad_is_judged_by_the_warsaw_day(tmp_path,
     assert result.accepted == 0
 
 
+@pytest.mark.parametrize("issued_at", ["9999-12-31T23:00:00-05:00", "0001-01-01T00:30:00+05:00"])
+def test_a_time_past_the_years_a_datetime_holds_is_quarantined_not_a_failed_file(
+    tmp_path, ola, issued_at
+):
+    # In Warsaw these are year 10000 and year 0: converting them once failed the whole file.
+    lines = [document("far-1", ola, issued_at=issued_at), document("good-1", ola)]
+
+    result = ingest(tmp_path, "far.jsonl", lines)
+
+    assert (result.accepted, result.quarantined) == (1, 1)
+    assert quarantined() == {1: "invalid_field: issued_at is out of range"}
+    assert list(Document.objects.values_list("document_id", flat=True)) == ["good-1"]
+
+
 # --- the inbox and the size of a file -------------------------------------------------------------
 
 

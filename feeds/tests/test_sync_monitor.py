@@ -222,6 +222,19 @@ def test_it_says_how_many_days_are_left_for_a_recent_event(support_client, paren
     assert "No waiting event is near its deadline." in page
 
 
+def test_a_waiting_event_reported_at_the_calendars_end_does_not_break_the_monitor(support_client, tmp_path):
+    # The feed takes any date: a cancellation whose target never came waits, dated 9999-12-31.
+    cancellation = {"event_id": "c-far", "type": "event_cancelled", "cancels_event_id": "nope", "reported_on": "9999-12-31"}
+    result = ingest_file("zus-insurance", feed_file(tmp_path, "far.jsonl", [json.dumps(cancellation)]))
+    assert (result.accepted, result.quarantined) == (1, 0)
+
+    response = support_client.get(MONITOR, **EN)
+
+    assert response.status_code == 200
+    section = re.search(r'<dl class="govuk-summary-list" id="oldest">.*?</dl>', html(response), re.DOTALL).group(0)
+    assert "c-far" in section and "9999-12-31" in section
+
+
 def test_it_lists_at_most_100_late_events_with_a_fixed_number_of_queries(
     support_client, tmp_path, django_assert_max_num_queries
 ):

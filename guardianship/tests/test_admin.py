@@ -12,9 +12,11 @@ from django.urls import reverse
 from django.utils import timezone
 from pghistory.models import Event
 
+from accounts.models import Person
 from conftest import give_own_title, make_person
 from feeds.models import FeedFile, QuarantinedLine
 from feeds.runner import ingest_file
+from guardianship.admin import SubjectReadAdmin
 from guardianship.models import (
     AccessGrant,
     AccessLogEntry,
@@ -23,7 +25,14 @@ from guardianship.models import (
     InsuranceEvent,
     LinkSuspension,
 )
-from support.models import Attachment, SetAsideMail, StaffAction, Ticket, TicketMessage, ZusCorrection
+from support.models import (
+    Attachment,
+    SetAsideMail,
+    StaffAction,
+    Ticket,
+    TicketMessage,
+    ZusCorrection,
+)
 
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 APPS = ("guardianship", "feeds", "support")
@@ -87,6 +96,27 @@ def test_every_model_of_guardianship_feeds_and_support_is_in_the_admin():
 
     assert {model._meta.label for model in own_models()} <= registered
     assert sorted(RECORDS + EDITABLE) == sorted(model._meta.label for model in own_models())
+
+
+MEDICAL_APPS = ("records", "sickleaves", "vaccinations")
+
+
+def test_every_admin_page_of_a_persons_medical_data_logs_the_read_on_that_person():
+    """DESIGN.md: every view that shows data of a subject writes one AccessLogEntry. A model of
+    medical data that names a person has its admin page log the read (SubjectReadAdmin), on a
+    foreign key to that person."""
+    for label in MEDICAL_APPS:
+        for model in apps.get_app_config(label).get_models():
+            names_a_person = [
+                f.name for f in model._meta.get_fields() if f.many_to_one and f.related_model is Person
+            ]
+            model_admin = admin.site._registry[model]
+            if not names_a_person:
+                assert not isinstance(model_admin, SubjectReadAdmin), model._meta.label
+                continue
+            assert isinstance(model_admin, SubjectReadAdmin), model._meta.label
+            assert model_admin.subject_field in names_a_person, model._meta.label
+            assert model_admin.read_action in AccessLogEntry.Action.values, model._meta.label
 
 
 def test_no_admin_searches_by_pesel():

@@ -335,6 +335,12 @@ def test_diagnosis_processing_names_the_start_and_the_21_day_deadline_of_the_lat
     assert sync_deadline(date(2025, 6, 12)) == date(2025, 7, 3)
 
 
+@pytest.mark.parametrize("reported_on", [date(9999, 12, 10), date(9999, 12, 11), date.max])
+def test_a_report_dated_at_the_calendars_end_has_its_last_day_as_deadline(reported_on):
+    """The feed stores any reported_on (a typo such as 9999-12-31): no day 21 days after it."""
+    assert sync_deadline(reported_on) == date.max
+
+
 def test_diagnosis_starts_later_names_the_earliest_start():
     result = diag(mine=[mine(date(2025, 9, 1)), mine(date(2025, 7, 1))])
 

@@ -10,6 +10,7 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils import timezone
 
+from guardianship.models import AccessLogEntry
 from sickleaves.models import SickLeave
 
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
@@ -77,3 +78,22 @@ def test_it_is_closed_to_patients(client, parent, leave):
     client.force_login(parent)
     response = client.get(url("changelist"))
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_opening_a_leave_in_the_admin_is_in_the_employees_access_history(admin_client, admin_user, parent, leave):
+    changelist = admin_client.get(url("changelist"), **EN)
+    assert parent.person.full_name not in changelist.content.decode()  # the list names nobody
+    assert not AccessLogEntry.objects.exists()
+
+    response = admin_client.get(url("change", leave.pk), **EN)
+
+    assert response.status_code == 200
+    [entry] = AccessLogEntry.objects.all()
+    assert (entry.actor, entry.subject, entry.action, entry.basis, entry.target) == (
+        admin_user, parent.person, "view_sick_leaves", "support", str(leave.public_id),
+    )  # fmt: skip
+
+
+def test_an_unknown_leave_in_the_admin_logs_nothing(admin_client):
+    assert admin_client.get(url("change", 999999)).status_code == 302
+    assert not AccessLogEntry.objects.exists()

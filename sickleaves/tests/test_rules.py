@@ -99,3 +99,9 @@ def test_it_never_gives_a_past_deadline_and_always_day_two(period_from, offset):
     if deadline is not None:
         assert deadline >= today
         assert days(period_from, deadline) == 2
+
+
+@given(period_from=st.dates(min_value=date.max - timedelta(days=3)), today=st.dates(max_value=date(2300, 1, 1)))
+def test_a_leave_starting_at_the_calendars_end_gives_no_reminder_and_no_error(period_from, today):
+    """The feed stores any period_from (a typo such as 9999-12-31): it has no next day."""
+    assert employer_notice(period_from=period_from, today=today) is None

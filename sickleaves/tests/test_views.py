@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import formats, timezone, translation
 
 from conftest import make_grant, make_person
+from feeds.tests.feed_lines import ingest_lines
 from guardianship.models import AccessLogEntry
 from guardianship.policy import SESSION_KEY
 from sickleaves.models import SickLeave
@@ -263,6 +264,22 @@ def test_it_does_not_remind_on_the_third_day(midday, client, parent):
 
     assert [row.notify_employer_by for row in response.context["rows"]] == [None]
     assert NOTICE not in html
+
+
+def test_a_leave_dated_at_the_calendars_end_is_listed_without_a_reminder(client, parent, tmp_path):
+    # The feed checks only that the period is ordered: 9999-12-31 goes into a date column.
+    line = {
+        "series_number": "ZZ9999999", "pesel": parent.person.pesel, "issued_on": str(timezone.localdate()),
+        "period_from": "9999-12-30", "period_to": "9999-12-31", "kind": "own_illness", "indication": "may_walk",
+        "employer_nip": "5260250274", "doctor_name": "lek. Maria Zdrowa", "status": "issued",
+    }  # fmt: skip
+    assert ingest_lines("zus-sickleave", tmp_path, "far.jsonl", [line]).accepted == 1
+    client.force_login(parent)
+
+    response, _ = page(client)
+
+    assert [(row.days, row.notify_employer_by) for row in response.context["rows"]] == [(2, None)]
+    assert client.get("/", **EN).status_code == 200  # the start page's summary lists it too
 
 
 def test_it_shows_both_dates_of_a_leave_received_today_but_issued_days_ago(midday, client, parent):

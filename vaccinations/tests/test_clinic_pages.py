@@ -10,13 +10,17 @@ from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone, translation
 
 from accounts.models import Person
 from accounts.roles import CLINIC_STAFF_GROUP
+from accounts.rules import add_months
 from conftest import hpv9, make_clinic, make_person, make_slot, make_user, record_dose, years_ago
+from feeds.tests.feed_lines import ingest_lines
 from guardianship.models import AccessLogEntry
+from vaccinations import services
 from vaccinations.models import Appointment, Clinic, Immunization, Slot
+from vaccinations.tests.test_booking_views import OVERVIEW, open_child_account
 
 EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 LOGIN = "/konto/login/"
@@ -299,6 +303,8 @@ def test_it_publishes_consecutive_slots(client, staff, clinic):
         ({"count": 0}, "count", "at least 1"),
         ({"duration_minutes": ""}, "duration_minutes", "Enter the length"),
         ({"day": "31.02.2030"}, "day", "Enter a real date"),
+        ({"day": "9999-12-31", "count": 40, "duration_minutes": 120}, "day", "at most two years ahead"),
+        ({"day": "31.12.9999", "start": "23:59"}, "day", "at most two years ahead"),
     ],
 )
 def test_it_refuses_a_bad_publish_form(client, staff, clinic, change, field, message):
@@ -311,6 +317,33 @@ def test_it_refuses_a_bad_publish_form(client, staff, clinic, change, field, mes
     assert response.status_code == 400  # refused: shown again with the reason
     assert message in " ".join(response.context["form"].errors[field])
     assert "govuk-error-summary" in html(response)
+    assert not Slot.objects.exists()
+
+
+def test_it_publishes_up_to_two_years_ahead_and_says_until_when(client, staff, clinic):
+    last = add_months(timezone.localdate(), 24)
+    url = reverse("clinic:slots", kwargs={"clinic_id": clinic.public_id})
+    client.force_login(staff)
+
+    beyond = client.post(url, _publish_form() | {"day": (last + timedelta(days=1)).isoformat()}, **EN)
+    published = client.post(url, _publish_form() | {"day": last.isoformat(), "count": 1}, **EN)
+
+    assert beyond.status_code == 400
+    with translation.override("en"):
+        shown = formats.date_format(last, "DATE_FORMAT")
+    assert f"no later than {shown}:" in " ".join(beyond.context["form"].errors["day"])
+    assert published.status_code == 302
+    assert timezone.localtime(Slot.objects.get().starts_at).date() == last
+    assert client.get(url).status_code == 200
+
+
+def test_the_service_refuses_a_term_beyond_the_horizon_whoever_calls_it(clinic):
+    beyond = local_start((add_months(timezone.localdate(), 24) - timezone.localdate()).days + 1, 9)
+
+    with pytest.raises(services.BookingRefused) as refused:
+        services.slot_publish(clinic=clinic, vaccine=hpv9(), starts_at=beyond, duration_minutes=15)
+
+    assert refused.value.code == "too_far"
     assert not Slot.objects.exists()
 
 
@@ -495,6 +528,72 @@ def test_it_marks_the_booked_appointment_done(client, staff, clinic, child, pare
     )
     appointment.refresh_from_db()
     assert appointment.status == "done"
+
+
+def feed_dose(child: Person, clinic: Clinic, *, record_id: str, dose_number: int, days_ago: int) -> dict:
+    """An `immunization` feed line: a dose given `days_ago` days ago at `clinic`, visit closed."""
+    return {
+        "record_id": record_id, "pesel": child.pesel, "vaccine": "HPV9", "dose_number": dose_number,
+        "administered_on": str(timezone.localdate() - timedelta(days=days_ago)),
+        "clinic_code": clinic.code, "visit_status": "completed",
+    }  # fmt: skip
+
+
+def test_a_gap_in_the_feeds_dose_numbers_does_not_stop_the_clinic_recording_the_next_dose(
+    client, tmp_path, staff, clinic, insured_child, parent
+):
+    # Dose 2 came through the immunization feed; dose 1's line never arrived.
+    fed = ingest_lines("immunization", tmp_path, "doses.jsonl", [
+        feed_dose(insured_child, clinic, record_id="feed-d2", dose_number=2, days_ago=200),
+    ])  # fmt: skip
+    assert (fed.accepted, fed.quarantined) == (1, 0)
+    client.force_login(staff)
+
+    response = client.post(record_url(clinic), dose_form(insured_child, close_visit="on"), **EN)
+
+    assert response.status_code == 302, html(response)
+    recorded = Immunization.objects.get(clinic=clinic, record_id__startswith="staff-")
+    assert (recorded.dose_number, recorded.visit_status) == (3, "completed")
+    assert "Recorded: dose 3" in html(client.get(response["Location"], **EN))
+
+    # The rule counts the doses in date order, not by their numbers: two doses recorded, and
+    # the programme has two, so the child's page says the course is complete and offers none.
+    open_child_account(client, parent, insured_child)
+    page = client.get(OVERVIEW, **EN)
+    assert page.status_code == 200
+    [state] = page.context["states"]
+    assert state.next_step.reason == "completed"
+    assert [dose.dose_number for dose in state.doses] == [2, 3]
+    assert not page.context["offers_booking"]
+
+    # Dose 1 arriving late fills the gap: no number is taken twice, the course stays complete.
+    late = ingest_lines("immunization", tmp_path, "late.jsonl", [
+        feed_dose(insured_child, clinic, record_id="feed-d1", dose_number=1, days_ago=400),
+    ])  # fmt: skip
+    assert (late.accepted, late.quarantined) == (1, 0)
+    [state] = client.get(OVERVIEW, **EN).context["states"]
+    assert [dose.dose_number for dose in state.doses] == [1, 2, 3]
+    assert state.next_step.reason == "completed"
+
+
+def test_a_dose_another_writer_records_at_the_same_moment_is_reported_as_a_race(
+    client, staff, clinic, child, monkeypatch
+):
+    real_create = Immunization.objects.create
+
+    def racing_create(**fields):
+        # A writer that did not wait for the child's lock takes the same number first.
+        real_create(**fields | {"record_id": "feed-racer"})
+        return real_create(**fields)
+
+    monkeypatch.setattr(Immunization.objects, "create", racing_create)
+    client.force_login(staff)
+
+    response = client.post(record_url(clinic), dose_form(child), **EN)
+
+    assert response.status_code == 400
+    assert "recorded at the same moment" in html(response)
+    assert not Immunization.objects.exists()  # the whole record was rolled back
 
 
 def test_a_wrong_surname_and_an_unknown_pesel_get_the_same_answer(client, staff, clinic, child):
