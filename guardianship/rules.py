@@ -10,7 +10,7 @@ Conventions decided here (DESIGN.md is silent):
   payer, so overlapping registrations of one parent end together; a later registration reopens).
 """
 
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import IntEnum, StrEnum
@@ -54,6 +54,57 @@ def in_force(valid_from: date, valid_to: date | None, day: date) -> bool:
 def period_end(start: date, ends: Iterable[date]) -> date | None:
     """The end of a period that started on `start`: the earliest end on or after it."""
     return min((end for end in ends if end >= start), default=None)
+
+
+def void_cancellations(cancels: Mapping[Hashable, Hashable]) -> set[Hashable]:
+    """The cancellations that cancel nothing, from what each cancellation names.
+
+    `cancels` maps each cancellation (its event id) to the id it names; a named id that is not
+    a key is some other event (or one never sent). A cancellation is *effective* when no
+    effective cancellation names it, else *void*; an event is cancelled when an effective
+    cancellation names it. So c2 naming c1 naming r restores r, and c3 naming c2 cancels r
+    again: the result depends on the set of cancellations, never on their order.
+
+    A cancellation on a ring (c1 names c2 and c2 names c1, or a longer one; only possible with
+    ids chosen so) is void whatever else names it: on a ring the definition may have two
+    answers or none, and since each cancellation names one event, a ring leads to no
+    registration, deregistration or title, so the choice changes no coverage or title.
+    """
+    # Rings first: follow what each cancellation names until the walk leaves the cancellations,
+    # meets a cancellation walked before, or comes back onto itself.
+    on_ring: set[Hashable] = set()
+    walked: set[Hashable] = set()
+    for start in cancels:
+        path: list[Hashable] = []
+        on_path: set[Hashable] = set()
+        node = start
+        while node in cancels and node not in walked and node not in on_path:
+            path.append(node)
+            on_path.add(node)
+            node = cancels[node]
+        if node in on_path:
+            on_ring.update(path[path.index(node) :])
+        walked.update(path)
+    # Off the rings, whoever names a cancellation is off the rings too (a ring's members name
+    # ring members only): decide from those nobody names inwards, each once all its cancellers
+    # are decided.
+    cancellers: dict[Hashable, list[Hashable]] = {c: [] for c in cancels}
+    for canceller, named in cancels.items():
+        if named in cancels:
+            cancellers[named].append(canceller)
+    undecided = {c: len(cancellers[c]) for c in cancels if c not in on_ring}
+    ready = [c for c, count in undecided.items() if count == 0]
+    effective: set[Hashable] = set()
+    while ready:
+        node = ready.pop()
+        if not any(canceller in effective for canceller in cancellers[node]):
+            effective.add(node)
+        named = cancels[node]
+        if named in undecided:
+            undecided[named] -= 1
+            if undecided[named] == 0:
+                ready.append(named)
+    return set(cancels) - effective
 
 
 def is_adult(birth_date: date, day: date) -> bool:

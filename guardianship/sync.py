@@ -3,7 +3,12 @@
 The derivation is a function of the *set* of stored events, never of their arrival order:
 - a registration's coverage ends at the earliest deregistration of the same pair dated on or
   after its start (guardianship.rules.period_end); an own title likewise;
-- an event named by an `event_cancelled` counts as never sent, whenever either arrives;
+- an event named by an effective `event_cancelled` counts as never sent, whenever either
+  arrives. A cancellation is effective when no effective cancellation names it, at any depth
+  (guardianship.rules.void_cancellations): c2 naming c1 naming registration r restores r; c3
+  naming c2 cancels r again. A cancellation on a ring (c1 names c2 and c2 names c1, or longer;
+  only possible with ids chosen so) is void, whatever else names it: a ring leads to no
+  registration, deregistration or title, so that choice changes no coverage or title;
 - a cancellation whose target has not arrived yet stays pending (and shows on the sync monitor).
 
 Then, for the children touched, the automatic guardian today is computed in SQL by the rule of
@@ -16,7 +21,7 @@ from datetime import date
 
 from django.db import connection, transaction
 
-from guardianship import policy, tasks
+from guardianship import policy, rules, tasks
 from ikp.history import history_context_ensure
 from ikp.tasks import enqueue_on_commit
 
@@ -40,35 +45,76 @@ WHERE e.applied_at IS NULL
        OR EXISTS (SELECT 1 FROM guardianship_insuranceevent t WHERE t.event_id = e.cancels_event_id))
 """
 
-# The pairs and title holders whose derived rows may change: those of the events applied now
-# and of the events they cancel.
-_TOUCHED = """
+
+def _touched(named: str) -> str:
+    """The pairs and title holders whose derived rows may change: those of the events applied
+    now and of the events their cancellations lead to. `named` is a relation of the ids those
+    cancellations name (with `event_id`)."""
+    return f"""
 CREATE TEMP TABLE touched_pair ON COMMIT DROP AS
 SELECT DISTINCT insured_pesel, person_pesel FROM (
     SELECT insured_pesel, person_pesel FROM applying
     WHERE type IN ('family_member_registered', 'family_member_deregistered')
     UNION ALL
-    SELECT t.insured_pesel, t.person_pesel FROM applying a
-    JOIN guardianship_insuranceevent t ON t.event_id = a.cancels_event_id
-    WHERE a.type = 'event_cancelled' AND t.type IN ('family_member_registered', 'family_member_deregistered')
+    SELECT t.insured_pesel, t.person_pesel FROM {named} n
+    JOIN guardianship_insuranceevent t ON t.event_id = n.event_id
+    WHERE t.type IN ('family_member_registered', 'family_member_deregistered')
 ) pairs;
 CREATE TEMP TABLE touched_title ON COMMIT DROP AS
 SELECT DISTINCT person_pesel, title FROM (
     SELECT person_pesel, title FROM applying WHERE type IN ('own_title_started', 'own_title_ended')
     UNION ALL
-    SELECT t.person_pesel, t.title FROM applying a
-    JOIN guardianship_insuranceevent t ON t.event_id = a.cancels_event_id
-    WHERE a.type = 'event_cancelled' AND t.type IN ('own_title_started', 'own_title_ended')
+    SELECT t.person_pesel, t.title FROM {named} n
+    JOIN guardianship_insuranceevent t ON t.event_id = n.event_id
+    WHERE t.type IN ('own_title_started', 'own_title_ended')
 ) titles;
 ANALYZE touched_pair;
 ANALYZE touched_title;
 """
+
+
+# No cancellation names a cancellation (the common case): what the ones applied now name is all.
+_TOUCHED = _touched(
+    "(SELECT cancels_event_id AS event_id FROM applying WHERE type = 'event_cancelled')"
+)
+
+# Some cancellation names a cancellation: follow each chain down to the registration,
+# deregistration or title it ends at (whose liveness the chain decides), through the small
+# `cancellation_link` table only. UNION, not UNION ALL: on a ring the walk meets only ids it
+# has already seen, and stops.
+_TOUCHED_THROUGH_CHAINS = _touched("""(
+    WITH RECURSIVE named (event_id) AS (
+        SELECT cancels_event_id FROM applying WHERE type = 'event_cancelled'
+        UNION
+        SELECT l.cancels_event_id FROM named JOIN cancellation_link l ON l.event_id = named.event_id)
+    SELECT event_id FROM named)""")
 
 # `cancels_event_id <> ''` lets PostgreSQL use the partial index insevent_cancels: without it
 # each lookup may scan every event (quadratic on a large first load, before ANALYZE has run).
 _LIVE = """NOT EXISTS (SELECT 1 FROM guardianship_insuranceevent c
                        WHERE c.cancels_event_id = {e}.event_id AND c.cancels_event_id <> ''
                          AND c.type = 'event_cancelled')"""
+# When some cancellation is void (only when one names a cancellation): void ones do not count.
+_LIVE_UNLESS_VOID = """NOT EXISTS (SELECT 1 FROM guardianship_insuranceevent c
+                       WHERE c.cancels_event_id = {e}.event_id AND c.cancels_event_id <> ''
+                         AND c.type = 'event_cancelled'
+                         AND NOT EXISTS (SELECT 1 FROM cancellation_link v
+                                         WHERE v.event_id = c.event_id AND v.void))"""
+
+# Every cancellation that names a cancellation, the one it names and what that one names:
+# the links of all chains and rings (with `cancels_event_id <> ''`, the partial index
+# insevent_cancels lists the cancellations, a small share of the events).
+_CANCELLATION_LINKS = """
+SELECT c.event_id, c.cancels_event_id, t.cancels_event_id
+FROM guardianship_insuranceevent c
+JOIN guardianship_insuranceevent t ON t.event_id = c.cancels_event_id
+WHERE c.type = 'event_cancelled' AND c.cancels_event_id <> '' AND t.type = 'event_cancelled'
+"""
+
+_CANCELLATION_LINK_DDL = """
+CREATE TEMP TABLE cancellation_link (event_id text COLLATE "C" PRIMARY KEY,
+                                     cancels_event_id text COLLATE "C", void boolean) ON COMMIT DROP
+"""
 
 # Each registration ends at the earliest live deregistration of its pair dated on or after its
 # start (rules.period_end): one sort per pair, registrations before deregistrations of the
@@ -133,6 +179,19 @@ DELETE FROM guardianship_owntitle o USING touched_title tt
 WHERE o.pesel = tt.person_pesel AND o.title = tt.title
   AND NOT EXISTS (SELECT 1 FROM derived_title d WHERE d.event_id = o.start_event_id);
 """
+
+
+def _unless_void(script: str) -> str:
+    """`script` with its liveness test ignoring void cancellations; the common case keeps the
+    plain test (and its plans) untouched."""
+    live, unless_void = _LIVE.format(e="e"), _LIVE_UNLESS_VOID.format(e="e")
+    if live not in script:
+        raise ValueError("the script has no liveness test to replace")
+    return script.replace(live, unless_void)
+
+
+_DERIVE_COVERAGE_UNLESS_VOID = _unless_void(_DERIVE_COVERAGE)
+_DERIVE_TITLES_UNLESS_VOID = _unless_void(_DERIVE_TITLES)
 
 _SUBJECTS_OF_TOUCHED = """
 CREATE TEMP TABLE touched_subject ON COMMIT DROP AS
@@ -238,9 +297,10 @@ def apply_events(cursor, *, today: date) -> int:
             # believes the tables hold what they held before and picks nested scans.
             cursor.execute("ANALYZE guardianship_insuranceevent")
             cursor.execute("ANALYZE accounts_person")
-        _run(cursor, _TOUCHED)
-        _run(cursor, _DERIVE_COVERAGE)
-        _run(cursor, _DERIVE_TITLES)
+        chains = _cancellation_links(cursor)
+        _run(cursor, _TOUCHED_THROUGH_CHAINS if chains else _TOUCHED)
+        _run(cursor, _DERIVE_COVERAGE_UNLESS_VOID if chains else _DERIVE_COVERAGE)
+        _run(cursor, _DERIVE_TITLES_UNLESS_VOID if chains else _DERIVE_TITLES)
         if count >= ANALYZE_AFTER:
             cursor.execute("ANALYZE guardianship_coverage")
             cursor.execute("ANALYZE guardianship_owntitle")
@@ -249,9 +309,36 @@ def apply_events(cursor, *, today: date) -> int:
         cursor.execute(_MARK_APPLIED)
         for table in ("touched_pair", "touched_title", "derived_coverage", "derived_title"):
             cursor.execute(f"DROP TABLE {table}")
+        if chains:
+            cursor.execute("DROP TABLE cancellation_link")
         enqueue_on_commit(tasks.send_access_notices)
     cursor.execute("DROP TABLE applying")
     return count
+
+
+def _cancellation_links(cursor) -> bool:
+    """Whether some stored cancellation names a cancellation; if so, fill the temp table
+    `cancellation_link` with every cancellation of those chains and rings, what it names and
+    whether it is void (rules.void_cancellations). Over all stored events, not only those
+    applied now, so that the answer stays a function of the set of events. Such chains are
+    rare and small: deciding them in Python costs one query when there are none."""
+    cursor.execute(_CANCELLATION_LINKS)
+    rows = cursor.fetchall()
+    if not rows:
+        return False
+    names: dict[str, str] = {}
+    for canceller, named, named_by_named in rows:
+        names[canceller] = named
+        names[named] = named_by_named
+    void = rules.void_cancellations(names)
+    cursor.execute(_CANCELLATION_LINK_DDL)
+    # One statement (pghistory's context injection does not take executemany's params).
+    cursor.execute(
+        "INSERT INTO cancellation_link SELECT * FROM unnest(%s::text[], %s::text[], %s::boolean[])",
+        [list(names), list(names.values()), [event_id in void for event_id in names]],
+    )
+    cursor.execute("ANALYZE cancellation_link")
+    return True
 
 
 def _recompute(cursor, today: date) -> None:

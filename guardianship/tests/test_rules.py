@@ -29,6 +29,7 @@ from guardianship.rules import (
     is_adult,
     period_end,
     sync_deadline,
+    void_cancellations,
 )
 from tests.insurance_feed import TITLES
 
@@ -199,6 +200,75 @@ def test_period_end_counts_an_end_on_the_start_day_and_ignores_earlier_ends():
     assert period_end(start, [date(2025, 2, 28)]) is None
     assert period_end(start, [date(2025, 2, 28), date(2025, 3, 1), date(2025, 5, 1)]) == start
     assert period_end(start, iter([date(2025, 5, 1), date(2025, 4, 1)])) == date(2025, 4, 1)
+
+
+# --- void_cancellations -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("cancels", "void"),
+    [
+        ({"c1": "r"}, set()),
+        ({"c1": "r", "c2": "c1"}, {"c1"}),  # c2 withdraws c1: r stands
+        ({"c1": "r", "c2": "c1", "c3": "c2"}, {"c2"}),  # c3 withdraws c2: r cancelled again
+        ({"c1": "r", "c2": "c1", "c3": "c1"}, {"c1"}),  # two withdraw c1
+        ({"c1": "r", "c2": "c1", "c3": "c2", "c4": "c1"}, {"c1", "c2"}),  # c4 alone is enough
+        ({"c1": "never-sent", "c2": "c1"}, {"c1"}),  # a cancellation still waiting can be withdrawn
+    ],
+)
+def test_a_cancellation_counts_when_no_cancellation_that_counts_names_it(cancels, void):
+    assert void_cancellations(cancels) == void
+
+
+@pytest.mark.parametrize(
+    ("cancels", "void"),
+    [
+        ({"c1": "c2", "c2": "c1"}, {"c1", "c2"}),
+        ({"c1": "c2", "c2": "c3", "c3": "c1"}, {"c1", "c2", "c3"}),
+        ({"c1": "c2", "c2": "c1", "c3": "c1"}, {"c1", "c2"}),  # c3 cancels what is void anyway
+        ({"c1": "c2", "c2": "c1", "c3": "c1", "c4": "c3"}, {"c1", "c2", "c3"}),
+        ({"c1": "c2", "c2": "c1", "c5": "r"}, {"c1", "c2"}),  # c5, beside the ring, counts
+    ],
+)
+def test_a_cancellation_on_a_ring_is_void_whatever_names_it(cancels, void):
+    assert void_cancellations(cancels) == void
+
+
+def test_a_long_chain_is_decided_without_recursion():
+    depth = 50_000
+    cancels = {f"c{n}": f"c{n - 1}" if n > 1 else "r" for n in range(1, depth + 1)}
+
+    void = void_cancellations(cancels)
+
+    # The last counts, so the one it names does not, so the one below counts again, ...
+    assert void == {f"c{n}" for n in range(depth - 1, 0, -2)}
+
+
+CANCELLATION_IDS = [f"c{n}" for n in range(8)]
+cancellation_maps = st.dictionaries(
+    st.sampled_from(CANCELLATION_IDS), st.sampled_from([*CANCELLATION_IDS, "r", "s"]), max_size=8
+).map(lambda cancels: {c: named for c, named in cancels.items() if named != c})  # none names itself
+
+
+@given(cancels=cancellation_maps, data=st.data())
+def test_void_cancellations_follow_the_definition_in_any_order(cancels, data):
+    void = void_cancellations(cancels)
+
+    def on_ring(c):
+        seen, named = set(), cancels[c]
+        while named in cancels and named not in seen:
+            if named == c:
+                return True
+            seen.add(named)
+            named = cancels[named]
+        return False
+
+    assert void <= set(cancels)
+    for c in cancels:
+        cancellers_that_count = [x for x, named in cancels.items() if named == c and x not in void]
+        assert (c in void) == (on_ring(c) or bool(cancellers_that_count)), (c, cancels)
+    shuffled = dict(data.draw(st.permutations(list(cancels.items()))))
+    assert void_cancellations(shuffled) == void
 
 
 # --- decide_access: the ladder ---------------------------------------------------------------------

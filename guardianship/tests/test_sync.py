@@ -346,6 +346,108 @@ def test_a_cancelled_registration_takes_access_away_and_says_so(tmp_path):
     assert set(AccessNotice.objects.values_list("recipient__pesel", "kind")) == {(MOTHER.pesel, "gained"), (MOTHER.pesel, "lost")}
 
 
+# A cancellation counts when no cancellation that counts names it, at any depth (sync.py).
+R = registered("r", MOTHER, ZOSIA, valid_from=ZOSIA.birth_date)
+C1 = cancelled("c1", "r", reported_on=date(2026, 2, 1))
+C2 = cancelled("c2", "c1", reported_on=date(2026, 2, 10))  # ZUS withdraws c1
+C3 = cancelled("c3", "c2", reported_on=date(2026, 2, 20))  # ... and withdraws the withdrawal
+
+
+def test_cancelling_a_cancellation_restores_the_registration(tmp_path):
+    ingest(tmp_path, [R])
+    ingest(tmp_path, [C1])
+    assert guardian_of(ZOSIA) is None  # c1 undid r
+
+    ingest(tmp_path, [C2])
+
+    assert not InsuranceEvent.objects.filter(applied_at__isnull=True).exists()
+    assert Coverage.objects.filter(registration_event_id="r").exists()
+    assert guardian_of(ZOSIA) == MOTHER.pesel
+    assert AccessNotice.objects.filter(recipient__pesel=MOTHER.pesel, subject__pesel=ZOSIA.pesel, kind="gained").exists()
+
+
+@pytest.mark.parametrize("order", [(R, C1, C2), (C2, C1, R), (C1, R, C2)])
+def test_order_independence_cancel_of_cancel_in_one_file(tmp_path, order):
+    ingest(tmp_path, list(order))
+
+    assert guardian_of(ZOSIA) == MOTHER.pesel
+    assert not InsuranceEvent.objects.filter(applied_at__isnull=True).exists()
+
+
+@pytest.mark.parametrize("order", list(itertools.permutations([R, C1, C2])), ids=lambda o: "-".join(e["event_id"] for e in o))
+def test_a_cancelled_cancellation_gives_the_same_state_in_every_order_of_files(tmp_path, order):
+    ingest(tmp_path, [R])
+    never_cancelled = derived()
+    insurance_reset()
+
+    for event in order:
+        ingest(tmp_path, [event])
+
+    assert derived() == never_cancelled
+    assert not InsuranceEvent.objects.filter(applied_at__isnull=True).exists()
+
+
+@pytest.mark.parametrize("split", [False, True])
+def test_a_chain_of_three_cancellations_leaves_the_registration_cancelled(tmp_path, split):
+    for events in [[R, C1], [C2], [C3]] if split else [[C3, C2, C1, R]]:
+        ingest(tmp_path, events)
+
+    assert guardian_of(ZOSIA) is None  # c3 voids c2, so c1 stands
+    assert not Coverage.objects.exists()
+    assert not InsuranceEvent.objects.filter(applied_at__isnull=True).exists()
+
+
+def test_a_cancellation_withdrawn_before_its_target_arrives_leaves_the_target_standing(tmp_path):
+    ingest(tmp_path, [C2])
+    assert InsuranceEvent.objects.get(event_id="c2").applied_at is None  # c1 has not arrived
+    ingest(tmp_path, [C1])
+    assert InsuranceEvent.objects.get(event_id="c1").applied_at is None  # r has not arrived
+    assert InsuranceEvent.objects.get(event_id="c2").applied_at is not None
+
+    ingest(tmp_path, [R])
+
+    assert guardian_of(ZOSIA) == MOTHER.pesel
+    assert not InsuranceEvent.objects.filter(applied_at__isnull=True).exists()
+
+
+def test_a_ring_of_cancellations_is_void_and_changes_nothing(tmp_path):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SET statement_timeout = '20s'")  # a walk round the ring would never end
+    ring = [
+        cancelled("x1", "x2", reported_on=date(2026, 2, 1)),
+        cancelled("x2", "x3", reported_on=date(2026, 2, 1)),
+        cancelled("x3", "x1", reported_on=date(2026, 2, 1)),
+        cancelled("x4", "x1", reported_on=date(2026, 2, 2)),  # names a ring member: cancels nothing
+    ]
+    ingest(tmp_path, [R, C1])
+    for event in ring:  # each arrival walks the ring so far
+        ingest(tmp_path, [event])
+    ingest(tmp_path, [C2])  # the chain beside the ring still works
+
+    assert guardian_of(ZOSIA) == MOTHER.pesel
+    assert not InsuranceEvent.objects.filter(applied_at__isnull=True).exists()
+    insurance_reset()
+    ingest(tmp_path, [*ring[::-1], C2, C1, R])  # the same set in one file
+    assert guardian_of(ZOSIA) == MOTHER.pesel
+    assert not InsuranceEvent.objects.filter(applied_at__isnull=True).exists()
+
+
+def test_cancelling_the_cancellation_of_an_own_title_restores_it(tmp_path):
+    title = own_title_started("t", KUBA, title="juvenile_employment", valid_from=date(2025, 9, 1))
+    ingest(tmp_path, [BASE[1], title, cancelled("t-c1", "t", reported_on=date(2026, 2, 1))])
+    assert guardian_of(KUBA) == FATHER.pesel  # the title counts as never sent
+    assert not OwnTitle.objects.exists()
+
+    ingest(tmp_path, [cancelled("t-c2", "t-c1", reported_on=date(2026, 2, 10))])
+
+    assert list(OwnTitle.objects.values_list("start_event_id", "valid_to")) == [("t", None)]
+    assert guardian_of(KUBA) is None  # his own title is in force: the father's access goes
+    assert AccessNotice.objects.filter(recipient__pesel=FATHER.pesel, subject__pesel=KUBA.pesel, kind="lost").exists()
+    assert not InsuranceEvent.objects.filter(applied_at__isnull=True).exists()
+
+
 # --- bad lines ---------------------------------------------------------------------------------------
 
 

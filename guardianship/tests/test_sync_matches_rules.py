@@ -2,9 +2,9 @@
 equal: this is it).
 
 Hypothesis generates sets of feed events about three children and three insured people —
-registrations, deregistrations, own titles starting and ending, cancellations of any earlier
-id (or of one never sent) — writes them in a random order to one or two files and ingests
-them. Then, for each child, these answers must be the same:
+registrations, deregistrations, own titles starting and ending, cancellations of any other id
+(or of one never sent), cancellations of cancellations more often, so chains and rings form —
+writes them in a random order to one or two files and ingests them. Then, for each child, these answers must be the same:
 - the automatic guardian the SQL recorded (AutomaticGuardian),
 - the one guardianship.policy computes in Python from the derived Coverage and OwnTitle rows,
 - the one the access policy acts on, for each insured person's login: `access_for` (and
@@ -13,8 +13,10 @@ them. Then, for each child, these answers must be the same:
 - a reference computed straight from the generated events with guardianship.rules: cancelled
   events dropped, each registration ended by rules.period_end, then rules.automatic_guardian.
 
-A cancellation of a cancellation has no effect: the first cancellation stands (a cancellation
-is final; DESIGN.md is silent and the sync treats it so).
+Which cancellations count follows guardianship/sync.py: a cancellation is effective when no
+effective cancellation names it (at any depth), and one on a ring is void. The reference
+decides this by its own recursion on that definition, not by rules.void_cancellations (which
+the sync uses), so the two check each other.
 """
 
 import itertools
@@ -80,9 +82,10 @@ def feeds(draw):
     insured_people = draw(st.permutations(INSURED))
     pick_child = st.sampled_from([children[0]] * 3 + children[1:])
     pick_insured = st.sampled_from([insured_people[0]] * 2 + insured_people[1:])
-    for _ in range(draw(st.integers(1, 16))):
-        event_id = f"{draw(id_prefixes)}{next(serial)}"
-        kind = draw(st.sampled_from(["registered", "registered", "deregistered", "title_started", "title_ended", "cancelled"]))
+    kinds = ["registered", "registered", "deregistered", "title_started", "title_ended", "cancelled"]
+    planned = [(f"{draw(id_prefixes)}{next(serial)}", draw(st.sampled_from(kinds))) for _ in range(draw(st.integers(1, 16)))]
+    cancellation_ids = [event_id for event_id, kind in planned if kind == "cancelled"]
+    for event_id, kind in planned:
         child, insured, reported_on = draw(pick_child), draw(pick_insured), draw(report_days)
         if kind == "registered":
             events.append(registered(event_id, insured, child, valid_from=draw(valid_days), reported_on=reported_on))
@@ -93,8 +96,11 @@ def feeds(draw):
         elif kind == "title_ended":
             events.append(own_title_ended(event_id, child, title=draw(st.sampled_from(TITLES)), valid_to=draw(valid_days), reported_on=reported_on))
         else:
-            earlier = [e["event_id"] for e in events]
-            target = draw(st.sampled_from([*earlier, "never-sent"]))  # any earlier id, or one never sent
+            # Any other id, earlier or later (so rings too), a cancellation twice as likely
+            # (chains), or one never sent; never itself (a quarantined line).
+            others = [other for other, _ in planned if other != event_id]
+            other_cancellations = [other for other in cancellation_ids if other != event_id]
+            target = draw(st.sampled_from([*others, *other_cancellations, "never-sent"]))
             events.append(cancelled(event_id, target, reported_on=reported_on))
     order = draw(st.permutations(events))
     split = draw(st.integers(0, len(order)))
@@ -112,13 +118,26 @@ TIES = [  # the latest valid_from wins, then the latest report, then the greates
     registered("Z-4", A, OLA, valid_from=near(-2), reported_on=near(-4)),
     registered("a5", B, OLA, valid_from=near(-2), reported_on=near(-4)),
 ]
-CANCELS = [  # a cancelled deregistration; a cancellation of a cancellation (the first stands)
+CANCELS = [  # a cancelled deregistration; a cancellation of a cancellation (b4 restored)
     registered("a1", A, ZOSIA, valid_from=near(-8), reported_on=near(-8)),
     deregistered("a2", A, ZOSIA, valid_to=near(-2), reported_on=near(-2)),
     cancelled("a3", "a2", reported_on=near(-1)),
     registered("b4", B, OLA, valid_from=near(-6), reported_on=near(-6)),
     cancelled("b5", "b4", reported_on=near(-5)),
     cancelled("b6", "b5", reported_on=near(-4)),
+]
+CHAINS = [  # depth 3 (a1 cancelled again); two cancellers of one, one of them void; a ring
+    registered("a1", A, ZOSIA, valid_from=near(-8), reported_on=near(-8)),
+    cancelled("a2", "a1", reported_on=near(-7)),
+    cancelled("a3", "a2", reported_on=near(-6)),
+    cancelled("a4", "a3", reported_on=near(-5)),
+    registered("b5", B, OLA, valid_from=near(-6), reported_on=near(-6)),
+    cancelled("b6", "b5", reported_on=near(-5)),
+    cancelled("b7", "b5", reported_on=near(-5)),
+    cancelled("b8", "b7", reported_on=near(-4)),  # b6 still cancels b5
+    cancelled("Z-9", "Z-10", reported_on=near(-3)),
+    cancelled("Z-10", "Z-9", reported_on=near(-3)),
+    cancelled("Z-11", "Z-9", reported_on=near(-2)),
 ]
 OWN_TITLES = [  # an end before the start, or of another title, ends nothing; an end yesterday does
     registered("a1", A, ZOSIA, valid_from=near(-8), reported_on=near(-8)),
@@ -134,7 +153,24 @@ EIGHTEEN = [registered("a1", A, KUBA, valid_from=near(-8), reported_on=near(-8))
 
 def reference(events: list[dict], child, today: date):
     """The automatic guardian by guardianship.rules alone, from the events as generated."""
-    cancelled_ids = {e["cancels_event_id"] for e in events if e["type"] == "event_cancelled"}
+    names = {e["event_id"]: e["cancels_event_id"] for e in events if e["type"] == "event_cancelled"}
+
+    def on_ring(cancellation) -> bool:
+        named = names[cancellation]
+        for _ in names:
+            if named == cancellation:
+                return True
+            if named not in names:
+                return False
+            named = names[named]
+        return False
+
+    def effective(cancellation) -> bool:  # recursion ends: off a ring, cancellers are off it too
+        return not on_ring(cancellation) and not any(
+            effective(canceller) for canceller, named in names.items() if named == cancellation
+        )
+
+    cancelled_ids = {named for canceller, named in names.items() if effective(canceller)}
     live = [e for e in events if e["event_id"] not in cancelled_ids]
 
     def of(kind, **match):
@@ -192,6 +228,9 @@ _files = itertools.count(1)
 @given(generated=feeds())
 @example(generated=(TIES, [TIES, []], TODAY))
 @example(generated=(CANCELS, [CANCELS[2::3], CANCELS[0::3] + CANCELS[1::3]], TODAY))  # cancellations first
+@example(generated=(CANCELS, [CANCELS[:5], CANCELS[5:]], TODAY))  # the withdrawal last, alone
+@example(generated=(CHAINS, [CHAINS[::-1], []], TODAY))
+@example(generated=(CHAINS, [CHAINS[1::2], CHAINS[0::2]], TODAY))
 @example(generated=(OWN_TITLES, [OWN_TITLES[::-1], []], TODAY))
 @example(generated=(EIGHTEEN, [EIGHTEEN, []], TODAY))
 @example(generated=(EIGHTEEN, [EIGHTEEN, []], TODAY - timedelta(days=1)))
