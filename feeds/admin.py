@@ -2,12 +2,15 @@
 by hand. A quarantined line is corrected on the sync monitor's line page ("View on site"), which
 runs it through the feed's own parser. The raw line is shown on its page only: nothing here
 searches by its text, which holds PESELs (admin search is a GET, and query strings reach logs).
+Showing a line's page is a read of the data of the people it names, logged on each of them as
+on the sync monitor (feeds.reads).
 """
 
 from django.contrib import admin
 from django.urls import reverse
 
 from feeds.models import FeedFile, QuarantinedLine
+from feeds.reads import log_people_named
 
 
 class RecordAdmin(admin.ModelAdmin):
@@ -38,6 +41,14 @@ class QuarantinedLineAdmin(RecordAdmin):
     search_fields = ["=public_id", "feed_file__name", "=file_sha256"]
     date_hierarchy = "created_at"
     ordering = ["-created_at", "line_number"]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        if request.method == "GET" and response.status_code == 200:
+            line = self.get_object(request, object_id)
+            if line is not None:
+                log_people_named(request, line)
+        return response
 
     def view_on_site(self, obj: QuarantinedLine) -> str:
         return reverse("feeds:quarantined_line", kwargs={"public_id": obj.public_id})

@@ -7,8 +7,6 @@ line's own page shows its raw text, which staff need to correct it (it goes back
 that text names people the portal knows, each read is logged on each of them.
 """
 
-import json
-import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from uuid import UUID
@@ -23,13 +21,12 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.decorators import support_staff_required
-from accounts.models import Person
 from feeds.forms import CorrectedLineForm
 from feeds.kinds import LineProblem, UnknownFeedKind
 from feeds.models import FeedFile, QuarantinedLine
+from feeds.reads import log_people_named
 from feeds.runner import run_corrected_line
-from guardianship.models import AccessLogEntry, EventType, InsuranceEvent
-from guardianship.policy import SUPPORT_ACCESS, log_access
+from guardianship.models import EventType, InsuranceEvent
 from guardianship.rules import SYNC_DEADLINE_DAYS, sync_deadline
 from ikp.forms import form_status
 
@@ -37,12 +34,6 @@ NEAR_DEADLINE_DAYS = 14  # from this many days after reported_on an event is lis
 LATE_LISTED = 100
 LINES_PER_PAGE = 25
 FEED_FILES_LISTED = 20
-# The PESEL-valued keys of the feed contract (DESIGN.md, "Feeds"): zus-insurance insured_pesel,
-# member_pesel and pesel; immunization and edm-document pesel; zus-sickleave pesel and
-# cared_person_pesel; clinic-slots none. Looked for in a line of any kind: the page shows a key
-# its kind does not define as well.
-PESEL_KEYS = ("pesel", "insured_pesel", "member_pesel", "cared_person_pesel")
-ELEVEN_DIGITS = re.compile(r"(?<![0-9])[0-9]{11}(?![0-9])")
 
 # The code before the colon of a quarantine reason (feeds.kinds.LineProblem); the detail after
 # it is technical and shown as is.
@@ -143,7 +134,7 @@ def quarantined_line(request: HttpRequest, public_id: UUID) -> HttpResponse:
     line = get_object_or_404(
         QuarantinedLine.objects.select_related("feed_file", "resolved_by"), public_id=public_id
     )
-    _log_people_named(request, line)
+    log_people_named(request, line)
     form = CorrectedLineForm(
         request.POST if request.method == "POST" else None, initial={"line": line.raw}
     )
@@ -171,27 +162,3 @@ def quarantined_line(request: HttpRequest, public_id: UUID) -> HttpResponse:
     line.reason_label, line.reason_detail = reason_parts(line.reason)
     context = {"line": line, "form": form}
     return render(request, "feeds/quarantined_line.html", context, status=form_status(form))
-
-
-def _log_people_named(request: HttpRequest, line: QuarantinedLine) -> None:
-    """The raw line is a read of the data of everyone it names whom the portal knows: one
-    access-log row on each (basis support, naming the line). People are found by the values of
-    PESEL_KEYS when the line is a JSON object, else by every run of 11 digits in its text."""
-    try:
-        fields = json.loads(line.raw)
-    except (ValueError, RecursionError):  # not JSON (or nested past the parser's depth)
-        fields = None
-    if isinstance(fields, dict):
-        named = {str(fields[key]) for key in PESEL_KEYS if isinstance(fields.get(key), str | int)}
-    else:
-        named = set(ELEVEN_DIGITS.findall(line.raw))
-    if not named:
-        return
-    for person in Person.objects.filter(pesel__in=named).order_by("pk"):
-        log_access(
-            request,
-            person,
-            AccessLogEntry.Action.SUPPORT_VIEW_FEED_LINE,
-            target=str(line.public_id),
-            basis=SUPPORT_ACCESS.basis,
-        )

@@ -546,3 +546,22 @@ def test_a_line_naming_nobody_known_logs_nothing(support_client, quarantined):
     assert support_client.post(line_url(quarantined), {"line": "not json"}).status_code == 400
 
     assert not AccessLogEntry.objects.exists()
+
+
+def test_the_admins_page_of_a_line_is_logged_like_the_monitors(client, admin_user, parent, insured_child, tmp_path):
+    """The admin shows the same raw text read-only: a read of the people it names too."""
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    line = registration("late-2", insured=parent.person.pesel, member=insured_child.pesel, valid_from="2026-02-30")
+    ingest_file("zus-insurance", feed_file(tmp_path, "zus-admin.jsonl", [line]))
+    quarantined = QuarantinedLine.objects.get()
+    TOTP.activate(admin_user, generate_totp_secret())
+    client.force_login(admin_user)
+
+    assert client.get(reverse("admin:feeds_quarantinedline_changelist")).status_code == 200
+    assert feed_line_rows(parent.person) == []  # the list shows no raw text
+    page = client.get(reverse("admin:feeds_quarantinedline_change", args=[quarantined.pk]))
+
+    assert page.status_code == 200 and insured_child.pesel in page.content.decode()
+    for person in (parent.person, insured_child):
+        assert feed_line_rows(person) == [(admin_user.pk, person.pk, "support", str(quarantined.public_id))]
