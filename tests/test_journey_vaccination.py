@@ -31,6 +31,24 @@ def switch_to_child(page, child) -> None:
     assert child.full_name in page.locator(".ikp-acting-banner").inner_text()
 
 
+def book_through_the_faq_path(page, clinic, *, screenshot_as: str = "") -> None:
+    """From Profilaktyka → Szczepienia: "Umów się na szczepienie" → HPV → Kraków → the one
+    term, at `clinic` → confirm; ends on the confirmation page."""
+    page.wait_for_url(re.compile(r"/profilaktyka/szczepienia/$"))
+    page.get_by_role("button", name="Umów się na szczepienie").click()
+    page.get_by_label("Przeciw HPV").check()
+    page.get_by_role("button", name="Dalej").click()
+    page.get_by_label("Miejscowość").select_option("Kraków")
+    page.get_by_role("button", name="Pokaż terminy").click()
+    rows = page.locator("main table tbody tr")
+    assert rows.count() == 1 and clinic.name in rows.first.inner_text()
+    if screenshot_as:
+        screenshot(page, screenshot_as)
+    rows.first.get_by_role("link", name=re.compile("Wybierz")).click()
+    page.get_by_role("button", name="Potwierdź zapis").click()
+    page.wait_for_selector(".govuk-notification-banner--success")
+
+
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_a_parent_books_a_first_dose_through_the_faq_path(page, family):
@@ -39,20 +57,7 @@ def test_a_parent_books_a_first_dose_through_the_faq_path(page, family):
     switch_to_child(page, child)
 
     page.get_by_role("navigation", name="Menu główne").get_by_role("link", name="Profilaktyka").click()
-    page.wait_for_url(re.compile(r"/profilaktyka/szczepienia/$"))
-    page.get_by_role("button", name="Umów się na szczepienie").click()
-    page.get_by_label("Przeciw HPV").check()
-    page.get_by_role("button", name="Dalej").click()
-
-    page.get_by_label("Miejscowość").select_option("Kraków")
-    page.get_by_role("button", name="Pokaż terminy").click()
-    rows = page.locator("main table tbody tr")
-    assert rows.count() == 1 and clinic.name in rows.first.inner_text()
-    screenshot(page, "journey-hpv-slots")
-    rows.first.get_by_role("link", name=re.compile("Wybierz")).click()
-
-    page.get_by_role("button", name="Potwierdź zapis").click()
-    page.wait_for_selector(".govuk-notification-banner--success")
+    book_through_the_faq_path(page, clinic, screenshot_as="journey-hpv-slots")
     assert clinic.address in page.locator("main").inner_text()
     screenshot(page, "journey-hpv-booked")
     appointment = Appointment.objects.get()

@@ -24,6 +24,7 @@ from tests.test_journey_support import (  # desk_user and vanished are fixtures
     take_read_grant_resolve,
     vanished,  # noqa: F401
 )
+from tests.test_journey_vaccination import book_through_the_faq_path
 from vaccinations.models import Appointment
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -65,18 +66,7 @@ def test_a_parent_books_and_cancels_a_first_dose_on_a_phone_without_javascript(p
     assert child.full_name in page.locator(".ikp-acting-banner").inner_text()
 
     menu_link(page, "Profilaktyka").click()
-    page.wait_for_url(re.compile(r"/profilaktyka/szczepienia/$"))
-    page.get_by_role("button", name="Umów się na szczepienie").click()
-    page.get_by_label("Przeciw HPV").check()
-    page.get_by_role("button", name="Dalej").click()
-    page.get_by_label("Miejscowość").select_option("Kraków")
-    page.get_by_role("button", name="Pokaż terminy").click()
-    rows = page.locator("main table tbody tr")
-    assert rows.count() == 1 and clinic.name in rows.first.inner_text()
-    rows.first.get_by_role("link", name=re.compile("Wybierz")).click()
-    page.get_by_role("button", name="Potwierdź zapis").click()
-
-    page.wait_for_selector(".govuk-notification-banner--success")
+    book_through_the_faq_path(page, clinic)
     screenshot(page, "journey-nojs-hpv-booked")
     appointment = Appointment.objects.get(child=child)
     assert (appointment.slot_id, appointment.status) == (slot.pk, Appointment.Status.BOOKED)
