@@ -310,8 +310,13 @@ def _lock_timeout() -> None:
 
 def _lock_child(child: Person) -> None:
     # Serialises one child's bookings: the second of two parents booking at once re-reads the
-    # first one's appointment instead of racing to the unique constraint.
-    Person.objects.select_for_update().filter(pk=child.pk).values_list("pk", flat=True).get()
+    # first one's appointment instead of racing to the unique constraint. FOR NO KEY UPDATE,
+    # not FOR UPDATE: it still excludes another booker, but not the key-share lock that every
+    # row referencing the child takes (an access-log row of a page of that child, an
+    # appointment), so such pages do not wait for a booking to commit.
+    Person.objects.select_for_update(no_key=True).filter(pk=child.pk).values_list(
+        "pk", flat=True
+    ).get()
 
 
 def _busy() -> BookingRefused:
