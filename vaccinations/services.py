@@ -171,8 +171,6 @@ def _judge(
     )
 
 
-
-
 def open_slots(*, vaccine: Vaccine, now: datetime):
     """Published, future, unbooked slots of a vaccine, soonest first."""
     booked = Appointment.objects.filter(slot=OuterRef("pk"), status=Appointment.Status.BOOKED)
