@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from feeds.models import FeedFile, QuarantinedLine
 from feeds.reads import log_people_named
+from guardianship.admin import ReadLoggedAdmin
 
 
 class RecordAdmin(admin.ModelAdmin):
@@ -34,7 +35,7 @@ class FeedFileAdmin(RecordAdmin):
 
 
 @admin.register(QuarantinedLine)
-class QuarantinedLineAdmin(RecordAdmin):
+class QuarantinedLineAdmin(ReadLoggedAdmin, RecordAdmin):
     list_display = ["kind", "feed_file", "line_number", "reason", "created_at", "resolved_at"]
     list_filter = ["kind", ("resolved_at", admin.EmptyFieldListFilter)]
     list_select_related = ["feed_file"]
@@ -42,13 +43,8 @@ class QuarantinedLineAdmin(RecordAdmin):
     date_hierarchy = "created_at"
     ordering = ["-created_at", "line_number"]
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        response = super().change_view(request, object_id, form_url, extra_context)
-        if request.method == "GET" and response.status_code == 200:
-            line = self.get_object(request, object_id)
-            if line is not None:
-                log_people_named(request, line)
-        return response
+    def log_read(self, request, obj: QuarantinedLine) -> None:
+        log_people_named(request, obj)
 
     def view_on_site(self, obj: QuarantinedLine) -> str:
         return reverse("feeds:quarantined_line", kwargs={"public_id": obj.public_id})

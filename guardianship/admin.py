@@ -22,41 +22,44 @@ from guardianship.models import (
     LinkSuspension,
     OwnTitle,
 )
-from guardianship.policy import log_access
-
-# The access history's label for portal staff ("ikp-pomoc support"): admins are staff too.
-ADMIN_BASIS = "support"
+from guardianship.policy import SUPPORT_ACCESS, log_access
 
 
-class SubjectReadAdmin:
-    """Mixin for an admin whose change page shows one person's medical data (a document, a
-    dose, an appointment, a sick leave): opening that page is a read of the person's data like
-    any other. DESIGN.md: every view that shows data of a subject writes one AccessLogEntry, and
-    the subject sees that log; so a GET that shows the page writes one row on that person, which
-    they see in their access history as portal staff. One definition for every such admin, so
-    that none of them forgets the row or writes it differently.
-
-    Name the Person whose data the page shows (`subject_field`, a foreign key of the model) and
-    the read (`read_action`, an AccessLogEntry.Action). The target is the record's opaque
-    `public_id` where it has one. Nothing is written for a page not shown (an unknown id is a
-    redirect) or for a POST. It goes before the ModelAdmin base in the class's bases:
-    `class ImmunizationAdmin(SubjectReadAdmin, RecordAdmin)`.
+class ReadLoggedAdmin:
+    """Mixin for an admin whose record page shows people's data: showing that page is a read
+    like any other (DESIGN.md: every view that shows data of a subject writes an AccessLogEntry,
+    and the subject sees that log). `log_read(request, obj)` runs once for each page shown, with
+    the record the page shows: in `render_change_form`, which Django calls only to render the
+    page (not for an unknown id, which redirects), so the record is not fetched a second time.
+    It goes before the ModelAdmin base: `class ImmunizationAdmin(SubjectReadAdmin, RecordAdmin)`.
     """
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and not add and request.method == "GET":
+            self.log_read(request, obj)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def log_read(self, request, obj) -> None:
+        raise NotImplementedError
+
+
+class SubjectReadAdmin(ReadLoggedAdmin):
+    """A record page that shows one person's medical data (a document, a dose, an appointment,
+    a sick leave): one row on that person, which they see in their access history as portal
+    staff (basis "support": admins are staff too). Name the Person (`subject_field`, a foreign
+    key of the model) and the read (`read_action`, an AccessLogEntry.Action); the target is the
+    record's opaque `public_id` where it has one."""
 
     subject_field: str
     read_action: str
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        response = super().change_view(request, object_id, form_url, extra_context)
-        if request.method == "GET" and response.status_code == 200:
-            record = self.get_object(request, object_id)
-            subject = getattr(record, self.subject_field) if record is not None else None
-            if subject is not None:
-                log_access(
-                    request, subject, self.read_action,
-                    target=str(getattr(record, "public_id", "")), basis=ADMIN_BASIS,
-                )  # fmt: skip
-        return response
+    def log_read(self, request, obj) -> None:
+        subject = getattr(obj, self.subject_field)
+        if subject is not None:
+            log_access(
+                request, subject, self.read_action,
+                target=str(getattr(obj, "public_id", "")), basis=SUPPORT_ACCESS.basis,
+            )  # fmt: skip
 
 
 class RecordAdmin(admin.ModelAdmin):
