@@ -36,7 +36,7 @@ Conventions decided here (DESIGN.md is silent):
   judgement applied; the message needs its ages and intervals) and `recorded_dose` (for
   OPEN_VISIT: the number of the dose whose visit is open, for the message).
 - `booking_window` is `eligibility` with no appointment, judged on `today` (the reminders).
-- `booking_stretches` / `booking_outlook` look past today's programme: the days from today on
+- `booking_outlook` looks past today's programme: the days from today on
   are cut where a version starts or ends, each stretch is judged on its first day, and its
   window clipped to the stretch; the slot list filters by the union of those windows and the
   pages explain the first open one. So a version published for a later date (ages 9 to 15 from
@@ -383,20 +383,11 @@ WINDOW_REASONS = frozenset(
 )
 
 
-def booking_stretches(
-    *,
-    vaccine_code: str,
-    birth_date: date,
-    doses: Sequence[RecordedDose],
-    appointment: BookedAppointment | None,
-    programmes: Sequence[Programme],
-    today: date,
-) -> list[Stretch]:
-    """The verdicts for booking on any day from `today` on, one per stretch of days between
-    programme changes (a version starting or ending later). Eligibility is judged on the slot's
-    day, and a programme published for a later date may admit a child that today's refuses (or
-    the reverse): within one stretch only the child's age and intervals change the verdict, and
-    the stretch's verdict carries them as its window."""
+def _stretch_bounds(
+    programmes: Sequence[Programme], vaccine_code: str, today: date
+) -> list[tuple[date, date | None]]:
+    """The stretches of days from `today` on between programme changes (a version of this
+    vaccine starting or ending later): (first day, last day or None for open-ended)."""
     changes = {today}
     for programme in programmes:
         if programme.vaccine_code != vaccine_code:
@@ -406,14 +397,7 @@ def booking_stretches(
             changes.add(programme.effective_to + timedelta(days=1))
     starts = sorted(day for day in changes if day >= today)
     ends = [start - timedelta(days=1) for start in starts[1:]] + [None]
-    stretches = []
-    for start, end in zip(starts, ends, strict=True):
-        verdict = eligibility(
-            vaccine_code=vaccine_code, birth_date=birth_date, doses=doses,
-            appointment=appointment, programmes=programmes, on=start,
-        )  # fmt: skip
-        stretches.append(Stretch(first_day=start, last_day=end, verdict=verdict))
-    return stretches
+    return list(zip(starts, ends, strict=True))
 
 
 @dataclass(frozen=True)
@@ -433,11 +417,19 @@ def booking_outlook(
     programmes: Sequence[Programme],
     today: date,
 ) -> Outlook:
-    """booking_stretches, summed up for the slot list and the Szczepienia page."""
-    stretches = booking_stretches(
-        vaccine_code=vaccine_code, birth_date=birth_date, doses=doses, appointment=appointment,
-        programmes=programmes, today=today,
-    )  # fmt: skip
+    """The verdicts for booking on any day from `today` on, summed up for the slot list and the
+    Szczepienia page. Eligibility is judged on the slot's day, and a programme published for a
+    later date may admit a child that today's refuses (or the reverse): the days ahead are cut
+    into stretches between programme changes, and within one stretch only the child's age and
+    intervals change the verdict, which the stretch's verdict (judged on its first day) carries
+    as its window."""
+    stretches = [
+        Stretch(first, last, eligibility(
+            vaccine_code=vaccine_code, birth_date=birth_date, doses=doses,
+            appointment=appointment, programmes=programmes, on=first,
+        ))
+        for first, last in _stretch_bounds(programmes, vaccine_code, today)
+    ]  # fmt: skip
     open_stretches = [(s, days) for s in stretches if (days := s.bookable_days()) is not None]
     if not open_stretches:
         return Outlook(step=stretches[0].verdict, days=())
