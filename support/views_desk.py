@@ -221,14 +221,14 @@ def attachment(request: HttpRequest, public_id, attachment_id) -> HttpResponse:
     """Attachments may hold a person's documents: only for the open ticket's assignee, and each
     download of a ticket about a person is logged on that person, naming the ticket."""
     found = access.ticket_for_staff(public_id)
-    if found.person_id is None:
-        # A ticket about nobody in particular (login help, a mail from an unknown sender): the
-        # assignee alone may download, and there is no subject whose access log could list it.
+    # A ticket about nobody in particular (login help, a mail from an unknown sender): the
+    # assignee alone may download, and there is no subject whose access log could list it.
+    subject = policy.subject_through_ticket(request, found) if found.person_id else None
+    if subject is None:
         _assigned(request, found)
-        return access.attachment_response(access.attachment_of(found, attachment_id, internal=True))
-    subject = policy.subject_through_ticket(request, found)
     item = access.attachment_of(found, attachment_id, internal=True)  # an unknown one: 404, no row
-    staff_actions.person_view_log(staff=request.user, ticket=found, subject=subject)
+    if subject is not None:
+        staff_actions.person_view_log(staff=request.user, ticket=found, subject=subject)
     return access.attachment_response(item)
 
 
