@@ -1,13 +1,15 @@
 """The clinic staff pages (/obsluga/przychodnia/): slots, recording doses, open visits."""
 
 import re
+import threading
+import time as time_module
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 import pytest
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.core import mail
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import formats, timezone, translation
@@ -576,24 +578,45 @@ def test_a_gap_in_the_feeds_dose_numbers_does_not_stop_the_clinic_recording_the_
     assert state.next_step.reason == "completed"
 
 
-def test_a_dose_another_writer_records_at_the_same_moment_is_reported_as_a_race(
-    client, staff, clinic, child, monkeypatch
-):
-    real_create = Immunization.objects.create
+_WAITING_DOSE_INSERTS = """
+SELECT count(*) FROM pg_stat_activity
+WHERE wait_event_type = 'Lock' AND query LIKE '%INSERT INTO "vaccinations_immunization"%'
+"""
 
-    def racing_create(**fields):
-        # A writer that did not wait for the child's lock takes the same number first.
-        real_create(**fields | {"record_id": "feed-racer"})
-        return real_create(**fields)
 
-    monkeypatch.setattr(Immunization.objects, "create", racing_create)
+@pytest.mark.django_db(transaction=True)
+def test_a_dose_another_writer_records_at_the_same_moment_is_reported_as_a_race(client, staff, clinic, child):
+    """A writer that did not wait for the child's lock (another connection, its dose 1 inserted
+    but not yet committed) takes the number first: the staff's insert waits on the unique index,
+    fails when that writer commits, and the page says so; nothing of the staff's is stored."""
+    inserted, racer_dose = threading.Event(), []
+
+    def racer() -> None:
+        try:
+            with transaction.atomic():
+                racer_dose.append(record_dose(child, on=timezone.localdate(), clinic=clinic, dose_number=1))
+                inserted.set()
+                with connection.cursor() as cursor:
+                    for _ in range(200):  # commit once the staff's insert waits on this row
+                        cursor.execute("SELECT pg_stat_clear_snapshot()")
+                        cursor.execute(_WAITING_DOSE_INSERTS)
+                        if cursor.fetchone()[0]:
+                            break
+                        time_module.sleep(0.05)
+        finally:
+            connection.close()
+
+    writer = threading.Thread(target=racer)
+    writer.start()
+    assert inserted.wait(10)
     client.force_login(staff)
 
     response = client.post(record_url(clinic), dose_form(child), **EN)
+    writer.join(10)
 
     assert response.status_code == 400
     assert "recorded at the same moment" in html(response)
-    assert not Immunization.objects.exists()  # the whole record was rolled back
+    assert list(Immunization.objects.all()) == racer_dose  # the whole staff record rolled back
 
 
 def test_a_wrong_surname_and_an_unknown_pesel_get_the_same_answer(client, staff, clinic, child):
