@@ -580,7 +580,8 @@ def test_a_gap_in_the_feeds_dose_numbers_does_not_stop_the_clinic_recording_the_
 
 _WAITING_DOSE_INSERTS = """
 SELECT count(*) FROM pg_stat_activity
-WHERE wait_event_type = 'Lock' AND query LIKE '%INSERT INTO "vaccinations_immunization"%'
+WHERE datname = current_database() AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'
+  AND query LIKE '%INSERT INTO "vaccinations_immunization"%'
 """
 
 
@@ -589,6 +590,7 @@ def test_a_dose_another_writer_records_at_the_same_moment_is_reported_as_a_race(
     """A writer that did not wait for the child's lock (another connection, its dose 1 inserted
     but not yet committed) takes the number first: the staff's insert waits on the unique index,
     fails when that writer commits, and the page says so; nothing of the staff's is stored."""
+    form = dose_form(child)  # the vaccine and its programme committed before the race begins
     inserted, racer_dose = threading.Event(), []
 
     def racer() -> None:
@@ -611,7 +613,7 @@ def test_a_dose_another_writer_records_at_the_same_moment_is_reported_as_a_race(
     assert inserted.wait(10)
     client.force_login(staff)
 
-    response = client.post(record_url(clinic), dose_form(child), **EN)
+    response = client.post(record_url(clinic), form, **EN)
     writer.join(10)
 
     assert response.status_code == 400
